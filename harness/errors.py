@@ -1,0 +1,37 @@
+"""User-facing errors: one line naming the file, line and field; the CLI turns them into exit code 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class UserError(Exception):
+    """A problem with the user's input, reported without a traceback."""
+
+    message: str
+    path: str | Path | None = None
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = str(self.path)
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.message}"
+
+
+class ValidationErrors(UserError):
+    """Several problems found at once (the gold validator reports them all)."""
+
+    def __init__(self, problems: list[UserError]):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)

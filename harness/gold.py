@@ -1,0 +1,399 @@
+"""Load, validate, hash and export the gold corpus (a gold folder or an exported JSON Lines file)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import numbers
+from harness.errors import UserError
+from harness.io import dumps_canonical, iter_jsonl, line_of, read_text, read_yaml
+from harness.records import (
+    EXCLUDED_LABELS, SALIENCE_WEIGHTS, STORY_LABELS, Claim, Corpus, Document, NumberMention,
+    Region, Summary,
+)
+
+SCHEMA_VERSION = 1
+SUMMARY_WORD_LIMITS = {"headline": (1, 30), "short": (50, 80), "long": (120, 180)}
+BUNDLED_GOLD = Path(__file__).resolve().parent.parent / "gold"
+
+
+@dataclass
+class Origins:
+    """Where each record came from (file and line), so problems can be reported precisely."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    lines: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def error(self, doc_id: str, where: str, field_name: str, message: str) -> UserError:
+        return UserError(f"{doc_id} {where}: {message}", self.files.get(doc_id),
+                         self.lines.get((doc_id, where)), field_name)
+
+
+def default_gold_path() -> Path:
+    return BUNDLED_GOLD
+
+
+# --------------------------------------------------------------------------- parsing
+
+def _require(obj: Any, name: str, kind: type | tuple, path: Path, line: int | None, where: str) -> Any:
+    if not isinstance(obj, dict) or name not in obj:
+        raise UserError(f"{where}: missing required field", path, line, name)
+    value = obj[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise UserError(f"{where}: expected {expected}, got {type(value).__name__}", path,
+                        line_of(obj) or line, name)
+    return value
+
+
+def _check_keys(obj: dict, allowed: set[str], path: Path, line: int | None, where: str) -> None:
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise UserError(f"{where}: unknown field (allowed: {', '.join(sorted(allowed))})", path,
+                        line_of(obj) or line, unknown[0])
+
+
+_CLAIM_FIELDS = {"id", "text", "spans", "evidence", "numbers", "speaker", "salience", "key", "optional"}
+_NUMBER_FIELDS = {"text", "value", "unit", "hedge"}
+_SUMMARY_FIELDS = {"id", "length", "text", "claims"}
+_REGION_FIELDS = {"start", "end", "label", "note"}
+
+
+def _parse_span(raw: Any, path: Path, line: int | None, where: str) -> tuple[int, int]:
+    if (not isinstance(raw, (list, tuple)) or len(raw) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in raw)):
+        raise UserError(f"{where}: a span is [start, end] with two integers", path, line, "spans")
+    return (raw[0], raw[1])
+
+
+def _parse_claim(raw: Any, path: Path, line: int | None, where: str) -> Claim:
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: a claim must be a mapping", path, line)
+    line = line_of(raw) or line
+    _check_keys(raw, _CLAIM_FIELDS, path, line, where)
+    cid = _require(raw, "id", str, path, line, where)
+    where = f"claim {cid}"
+    nums = []
+    for i, num in enumerate(raw.get("numbers") or []):
+        if not isinstance(num, dict):
+            raise UserError(f"{where}: numbers[{i}] must be a mapping", path, line, "numbers")
+        _check_keys(num, _NUMBER_FIELDS, path, line, where)
+        value = _require(num, "value", (int, float, str), path, line, where)
+        nums.append(NumberMention(str(_require(num, "text", (str, int, float), path, line, where)),
+                                  value, str(num.get("unit", "")), num.get("hedge")))
+    spans = tuple(_parse_span(s, path, line, where) for s in raw.get("spans") or [])
+    evidence = raw.get("evidence") or []
+    if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
+        raise UserError(f"{where}: evidence must be a list of strings", path, line, "evidence")
+    optional = raw.get("optional", False)
+    if not isinstance(optional, bool):
+        raise UserError(f"{where}: expected true or false", path, line, "optional")
+    key = raw.get("key")
+    if key is not None and not isinstance(key, str):
+        raise UserError(f"{where}: expected a string", path, line, "key")
+    return Claim(
+        id=cid, text=_require(raw, "text", str, path, line, where), spans=spans,
+        evidence=tuple(evidence), numbers=tuple(nums),
+        speaker=str(raw.get("speaker") or "narrator"),
+        salience=str(raw.get("salience", "major")), key=key, optional=optional,
+    )
+
+
+def _parse_summary(raw: Any, path: Path, line: int | None, where: str) -> Summary:
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: a summary must be a mapping", path, line)
+    line = line_of(raw) or line
+    _check_keys(raw, _SUMMARY_FIELDS, path, line, where)
+    sid = _require(raw, "id", str, path, line, where)
+    claims = raw.get("claims") or []
+    if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
+        raise UserError(f"summary {sid}: claims must be a list of claim ids", path, line, "claims")
+    return Summary(sid, str(raw.get("length", sid)), _require(raw, "text", str, path, line, f"summary {sid}"),
+                   tuple(claims))
+
+
+def _parse_region(raw: Any, path: Path, line: int | None, where: str) -> Region:
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: a region must be a mapping", path, line)
+    line = line_of(raw) or line
+    _check_keys(raw, _REGION_FIELDS, path, line, where)
+    return Region(_require(raw, "start", int, path, line, where), _require(raw, "end", int, path, line, where),
+                  _require(raw, "label", str, path, line, where))
+
+
+def parse_document(raw: Any, text: str, path: Path, line: int | None, origins: Origins,
+                   meta: dict | None = None) -> Document:
+    """Build a Document from a mapping (an annotation file or one exported JSON line)."""
+    if not isinstance(raw, dict):
+        raise UserError("expected a JSON/YAML object", path, line)
+    doc_id = _require(raw, "doc_id", str, path, line, "document")
+    meta = meta or raw
+    origins.files[doc_id] = path
+    regions, claims, summaries = [], [], []
+    for kind, parse, out in (("regions", _parse_region, regions), ("claims", _parse_claim, claims),
+                             ("summaries", _parse_summary, summaries)):
+        items = raw.get(kind) or []
+        if not isinstance(items, list):
+            raise UserError(f"{doc_id}: expected a list", path, line_of(raw) or line, kind)
+        for i, item in enumerate(items):
+            record = parse(item, path, line, f"{kind}[{i}]")
+            out.append(record)
+            name = getattr(record, "id", f"{kind}[{i}]")
+            origins.lines[(doc_id, f"{kind[:-1]} {name}" if kind != "regions" else name)] = line_of(item) or line
+    return Document(
+        doc_id=doc_id, text=text, outlet=str(meta.get("outlet", "")), headline=str(meta.get("headline", "")),
+        date=str(meta.get("date", "")), regions=tuple(regions), claims=tuple(claims), summaries=tuple(summaries),
+    )
+
+
+# --------------------------------------------------------------------------- loading
+
+def load(path: Path | str | None = None) -> tuple[Corpus, Origins]:
+    """Load a gold folder (manifest + articles + annotations) or an exported JSONL file."""
+    path = Path(path) if path else default_gold_path()
+    origins = Origins()
+    if path.is_dir():
+        documents, conflicts = _load_folder(path, origins)
+    elif path.exists():
+        documents = _load_jsonl(path, origins)
+        conflicts = []
+    else:
+        raise UserError("gold path not found", path)
+    documents = tuple(sorted(documents, key=lambda d: d.doc_id))
+    corpus = Corpus(documents, gold_hash(documents), str(path), tuple(conflicts))
+    return corpus, origins
+
+
+def _load_folder(root: Path, origins: Origins) -> tuple[list[Document], list[dict]]:
+    manifest_path = root / "manifest.yaml"
+    manifest = read_yaml(manifest_path)
+    entries = _require(manifest, "documents", list, manifest_path, 1, "manifest")
+    documents = []
+    for entry in entries:
+        doc_id = _require(entry, "doc_id", str, manifest_path, line_of(entry), "manifest entry")
+        article = root / "articles" / f"{doc_id}.txt"
+        raw_bytes = _read_bytes(article)
+        origins.extra.setdefault("sha", {})[doc_id] = (entry.get("sha256"), hashlib.sha256(raw_bytes).hexdigest(),
+                                                      manifest_path, line_of(entry))
+        text = read_text(article)
+        ann_path = root / "annotations" / f"{doc_id}.yaml"
+        annotation = read_yaml(ann_path) if ann_path.exists() else {"doc_id": doc_id}
+        if not isinstance(annotation, dict) or annotation.get("doc_id") != doc_id:
+            raise UserError(f"doc_id must be {doc_id}", ann_path, line_of(annotation), "doc_id")
+        documents.append(parse_document(annotation, text, ann_path, 1, origins, meta=entry))
+    keys_path = root / "keys.yaml"
+    if keys_path.exists():
+        origins.extra["keys"] = (set((read_yaml(keys_path) or {}).keys()), keys_path)
+    conflicts_path = root / "conflicts.yaml"
+    conflicts = (read_yaml(conflicts_path) or []) if conflicts_path.exists() else []
+    return documents, [dict(c) for c in conflicts]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UserError("article file not found", path) from None
+
+
+def _load_jsonl(path: Path, origins: Origins) -> list[Document]:
+    documents = []
+    for number, obj in iter_jsonl(path):
+        if not isinstance(obj, dict):
+            raise UserError("each line must be a JSON object", path, number)
+        text = _require(obj, "text", str, path, number, "document")
+        documents.append(parse_document(obj, text, path, number, origins))
+    if not documents:
+        raise UserError("no documents in file", path)
+    return documents
+
+
+# --------------------------------------------------------------------------- export and hash
+
+def document_record(doc: Document) -> dict:
+    """The exported form of one document (the JSONL schema; also what the gold hash covers)."""
+    return {
+        "doc_id": doc.doc_id, "outlet": doc.outlet, "headline": doc.headline, "date": doc.date,
+        "text": doc.text,
+        "regions": [{"start": r.start, "end": r.end, "label": r.label} for r in doc.regions],
+        "claims": [
+            {"id": c.id, "text": c.text, "spans": [list(s) for s in c.spans],
+             "numbers": [{"text": n.text, "value": n.value, "unit": n.unit, "hedge": n.hedge} for n in c.numbers],
+             "speaker": c.speaker, "salience": c.salience, "key": c.key, "optional": c.optional}
+            for c in doc.claims
+        ],
+        "summaries": [{"id": s.id, "length": s.length, "text": s.text, "claims": list(s.claims)}
+                      for s in doc.summaries],
+    }
+
+
+def gold_hash(documents: tuple[Document, ...] | list[Document]) -> str:
+    digest = hashlib.sha256()
+    for doc in sorted(documents, key=lambda d: d.doc_id):
+        digest.update(dumps_canonical(document_record(doc)).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def export_jsonl(corpus: Corpus, out: Path) -> None:
+    from harness.io import atomic_write
+    atomic_write(out, "".join(dumps_canonical(document_record(d)) + "\n" for d in corpus.documents))
+
+
+def export_hf(corpus: Corpus, out: Path) -> None:
+    """Save a datasets.DatasetDict with one split, `test`; nested records are kept as JSON-friendly columns."""
+    import datasets  # heavy: imported only here
+
+    rows = [document_record(d) for d in corpus.documents]
+    for row in rows:
+        for claim in row["claims"]:
+            claim["numbers"] = [{**n, "value": str(n["value"])} for n in claim["numbers"]]
+    datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)}).save_to_disk(str(out))
+
+
+def load_hf(path: Path) -> list[dict]:
+    import datasets
+
+    return [dict(row) for row in datasets.load_from_disk(str(path))["test"]]
+
+
+# --------------------------------------------------------------------------- validation
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def validate(corpus: Corpus, origins: Origins) -> list[UserError]:
+    """Every problem in the corpus, each naming document, record and field."""
+    problems: list[UserError] = []
+    for doc_id, (declared, actual, mpath, mline) in origins.extra.get("sha", {}).items():
+        if declared != actual:
+            problems.append(UserError(f"{doc_id}: sha256 {declared} does not match article ({actual})",
+                                      mpath, mline, "sha256"))
+    known_keys, _ = origins.extra.get("keys", (None, None))
+    for doc in corpus.documents:
+        problems += _validate_regions(doc, origins)
+        problems += _validate_claims(doc, origins, known_keys)
+        problems += _validate_summaries(doc, origins)
+    problems += _validate_conflicts(corpus, origins)
+    return problems
+
+
+def _validate_regions(doc: Document, origins: Origins) -> list[UserError]:
+    problems = []
+    previous_end = 0
+    for i, region in enumerate(doc.regions):
+        where = f"regions[{i}]"
+        if region.label not in STORY_LABELS | EXCLUDED_LABELS:
+            problems.append(origins.error(doc.doc_id, where, "label", f"unknown label {region.label!r}"))
+        if not 0 <= region.start < region.end <= len(doc.text):
+            problems.append(origins.error(doc.doc_id, where, "start",
+                                          f"range [{region.start}, {region.end}) outside the text (length {len(doc.text)})"))
+        elif region.start < previous_end:
+            problems.append(origins.error(doc.doc_id, where, "start", "overlaps the previous region or is out of order"))
+        previous_end = max(previous_end, region.end)
+    return problems
+
+
+def _in_story(doc: Document, span: tuple[int, int]) -> bool:
+    if not doc.regions:
+        return True
+    return any(r.in_story and r.start <= span[0] and span[1] <= r.end for r in doc.regions)
+
+
+def _validate_claims(doc: Document, origins: Origins, known_keys: set[str] | None) -> list[UserError]:
+    problems = []
+    seen: set[str] = set()
+    for claim in doc.claims:
+        where = f"claim {claim.id}"
+
+        def err(field_name: str, message: str, where: str = where) -> None:
+            problems.append(origins.error(doc.doc_id, where, field_name, message))
+
+        if claim.id in seen:
+            err("id", "duplicate claim id")
+        seen.add(claim.id)
+        if not claim.text.strip():
+            err("text", "empty claim text")
+        if claim.salience not in SALIENCE_WEIGHTS:
+            err("salience", f"must be one of {', '.join(SALIENCE_WEIGHTS)}, got {claim.salience!r}")
+        if known_keys is not None and claim.key not in known_keys:
+            err("key", f"key {claim.key!r} is not in keys.yaml")
+        if claim.evidence and len(claim.evidence) != len(claim.spans):
+            err("evidence", f"{len(claim.evidence)} quotes for {len(claim.spans)} spans")
+        quoted = []
+        for j, (start, end) in enumerate(claim.spans):
+            if not 0 <= start < end <= len(doc.text):
+                err("spans", f"span {j} [{start}, {end}) outside the text (length {len(doc.text)}) or reversed")
+                continue
+            piece = doc.text[start:end]
+            quoted.append(piece)
+            if not _in_story(doc, (start, end)):
+                err("spans", f"span {j} [{start}, {end}) is not inside a headline/body region")
+            if j < len(claim.evidence) and claim.evidence[j] != piece:
+                err("evidence", f"quote {j} differs from text[{start}:{end}] = {piece[:60]!r}")
+        evidence_text = _squash(" ".join(quoted))
+        for number in claim.numbers:
+            if _squash(number.text) not in evidence_text:
+                err("numbers", f"number {number.text!r} does not occur in the claim's evidence")
+            elif not isinstance(number.value, str):
+                parsed = numbers.find_quantities(number.text)
+                if len(parsed) == 1 and not numbers.same_value(parsed[0].value, float(number.value)):
+                    err("numbers", f"number {number.text!r} normalises to {parsed[0].value:g}, not {number.value}")
+    return problems
+
+
+def _validate_summaries(doc: Document, origins: Origins) -> list[UserError]:
+    problems = []
+    claim_ids = {c.id for c in doc.claims}
+    seen: set[str] = set()
+    for summary in doc.summaries:
+        where = f"summary {summary.id}"
+        if summary.id in seen:
+            problems.append(origins.error(doc.doc_id, where, "id", "duplicate summary id"))
+        seen.add(summary.id)
+        limits = SUMMARY_WORD_LIMITS.get(summary.length)
+        words = len(summary.text.split())
+        if limits and not limits[0] <= words <= limits[1]:
+            problems.append(origins.error(doc.doc_id, where, "text",
+                                          f"{words} words; a {summary.length} summary has {limits[0]}-{limits[1]}"))
+        for cid in summary.claims:
+            if cid not in claim_ids:
+                problems.append(origins.error(doc.doc_id, where, "claims", f"unknown claim id {cid!r}"))
+    return problems
+
+
+def _validate_conflicts(corpus: Corpus, origins: Origins) -> list[UserError]:
+    problems = []
+    keys_by_doc = {d.doc_id: {c.key for c in d.claims} for d in corpus.documents}
+    path = Path(corpus.source) / "conflicts.yaml"
+    for conflict in corpus.conflicts:
+        key = conflict.get("key")
+        for doc_id in (conflict.get("values") or {}):
+            if doc_id not in keys_by_doc:
+                problems.append(UserError(f"conflict {key}: unknown document {doc_id}", path, line_of(conflict), "values"))
+    return problems
+
+
+# --------------------------------------------------------------------------- stats
+
+def stats_rows(corpus: Corpus) -> list[dict]:
+    rows = []
+    for doc in corpus.documents:
+        by = {level: sum(c.salience == level for c in doc.claims) for level in SALIENCE_WEIGHTS}
+        rows.append({
+            "doc_id": doc.doc_id, "outlet": doc.outlet, "chars": len(doc.text),
+            "claims": len(doc.claims), **by, "optional": sum(c.optional for c in doc.claims),
+            "summaries": len(doc.summaries),
+            "excluded_regions": sum(not r.in_story for r in doc.regions),
+        })
+    return rows
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""Human-readable output: terminal/Markdown/CSV tables, the HTML report and plots."""

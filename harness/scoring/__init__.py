@@ -1,0 +1,1 @@
+"""Pure scoring functions: per-document counts only; aggregation lives in harness.aggregate."""
