@@ -62,7 +62,9 @@ class ClaimFeatures:
     times: frozenset[str]
     speaker_groups: frozenset[str]
     speaker_names: frozenset[str]
-    first_actor: str | None
+    roles: frozenset[tuple[str, str]]
+    actor_order: tuple[str, ...]
+    words: frozenset[str]
 
 
 def speaker_phrase(text: str) -> tuple[str, tuple[int, int] | None]:
@@ -86,13 +88,37 @@ def actor_groups(text: str) -> list[str]:
     return seen
 
 
-def _first_content_actor(text: str, speaker_span: tuple[int, int] | None) -> str | None:
-    content = text if speaker_span is None else text[:speaker_span[0]] + " " + text[speaker_span[1]:]
-    # "in Ukraine", "over the Belgorod region of Russia": places, not the actor the claim is about.
-    content = re.sub(r"\b(?:in|into|across|over|at|from)\s+(?:the\s+)?(?=\w)" + _ACTOR_RE.pattern,
-                     " ", content, flags=re.IGNORECASE)
-    groups = actor_groups(content)
-    return groups[0] if groups else None
+_PERSON_ALIASES = frozenset({"putin", "zelenskyy", "zelensky", "trump", "pistorius", "rutte", "netanyahu"})
+_ROLE_WORD = re.compile(r"[a-z][a-z'’-]*")
+
+
+def _content(text: str, speaker_span: tuple[int, int] | None) -> str:
+    return text if speaker_span is None else text[:speaker_span[0]] + " " + text[speaker_span[1]:]
+
+
+def actor_roles(content: str) -> frozenset[tuple[str, str]]:
+    """(actor group, the word it modifies): "Russian drones" → (russia, drone), "Ukraine's losses" → (ukraine, loss)."""
+    roles = set()
+    for match in _ACTOR_RE.finditer(content):
+        alias = match.group(1).lower()
+        if alias in _PERSON_ALIASES:
+            continue
+        following = _ROLE_WORD.match(content[match.end():].lstrip().lower())
+        if following:
+            roles.add((_ALIAS_GROUP[alias], _stem(following.group(0))))
+    return frozenset(roles)
+
+
+def _stem(word: str) -> str:
+    word = re.sub(r"['’]s$", "", word)
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def _actor_order(content: str) -> tuple[str, ...]:
+    return tuple(g for g in actor_groups(content) if g in ("russia", "ukraine"))
 
 
 def _names(phrase: str) -> frozenset[str]:
@@ -100,7 +126,7 @@ def _names(phrase: str) -> frozenset[str]:
     out = set()
     for word in words:
         lower = re.sub(r"['’]s$", "", word.lower())
-        if lower not in _GENERIC_NAME_WORDS and lower not in _ALIAS_GROUP:
+        if lower not in _GENERIC_NAME_WORDS and (lower not in _ALIAS_GROUP or lower in _PERSON_ALIASES):
             out.add(lower)
     return frozenset(out)
 
@@ -121,7 +147,9 @@ def extract(text: str) -> ClaimFeatures:
         times=_times(text),
         speaker_groups=frozenset(actor_groups(who)),
         speaker_names=_names(who),
-        first_actor=_first_content_actor(text, span),
+        roles=actor_roles(_content(text, span)),
+        actor_order=_actor_order(_content(text, span)),
+        words=frozenset(w.lower() for w in re.findall(r"[A-Za-z]+", text)),
     )
 
 
@@ -129,17 +157,40 @@ def _disjoint(a: frozenset, b: frozenset) -> bool:
     return bool(a) and bool(b) and not (a & b)
 
 
+def _each_has_its_own(a: frozenset[float], b: frozenset[float]) -> bool:
+    """Both state a number the other does not: a changed figure, not a merged or split claim."""
+    only_a = [x for x in a if not numbers.contains_value(list(b), x)]
+    only_b = [x for x in b if not numbers.contains_value(list(a), x)]
+    return bool(only_a) and bool(only_b)
+
+
+def _negation_differs(a: ClaimFeatures, b: ClaimFeatures) -> bool:
+    if a.negated != b.negated:
+        return True
+    prefixed = ("un", "in", "non")
+    return any(p + w in b.words for w in a.words for p in prefixed) or any(
+        p + w in a.words for w in b.words for p in prefixed)
+
+
+def _roles_swapped(a: ClaimFeatures, b: ClaimFeatures) -> bool:
+    """The same thing owned by different parties: "Russian drones" in one, "Ukrainian drones" in the other."""
+    for group, word in a.roles - b.roles:
+        if any(w == word and g != group for g, w in b.roles - a.roles):
+            return True
+    return len(a.actor_order) == 2 and len(b.actor_order) == 2 and a.actor_order != b.actor_order
+
+
 def veto(a: ClaimFeatures, b: ClaimFeatures) -> str | None:
     """Why two claims cannot state the same fact, or None. Symmetric in its arguments."""
-    if _disjoint(a.numbers, b.numbers):
+    if _each_has_its_own(a.numbers, b.numbers):
         return "number"
-    if a.negated != b.negated:
+    if _negation_differs(a, b):
         return "negation"
     if _disjoint(a.times, b.times):
         return "date"
     if _disjoint(a.speaker_groups, b.speaker_groups) or _disjoint(a.speaker_names, b.speaker_names):
         return "speaker"
-    if a.first_actor and b.first_actor and a.first_actor != b.first_actor:
+    if _roles_swapped(a, b):
         return "actor"
     return None
 
@@ -148,8 +199,8 @@ def coverage_veto(claim: ClaimFeatures, sentence: ClaimFeatures) -> str | None:
     """Why a summary sentence does not express a claim: it must state every number the claim states."""
     if claim.numbers and not all(numbers.contains_value(list(sentence.numbers), v) for v in claim.numbers):
         return "number"
-    if claim.negated != sentence.negated:
+    if _negation_differs(claim, sentence):
         return "negation"
-    if claim.first_actor and sentence.first_actor and claim.first_actor != sentence.first_actor:
+    if _roles_swapped(claim, sentence):
         return "actor"
     return None

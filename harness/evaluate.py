@@ -1,0 +1,82 @@
+"""Gold × predictions → the scorer's result object (the stable JSON that CI scripts read)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from harness import aggregate
+from harness.records import Corpus, Prediction
+from harness.scoring.scorer import DocScore, Scorer, ScoreSettings
+
+
+@dataclass
+class Evaluation:
+    results: dict
+    doc_scores: list[DocScore]
+
+
+def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreSettings = ScoreSettings(),
+             scorer: Scorer | None = None) -> Evaluation:
+    scorer = scorer or Scorer(corpus, settings)
+    by_system: dict[str, dict[str, Prediction]] = {}
+    for p in predictions:
+        by_system.setdefault(p.system, {})[p.doc_id] = p
+    doc_scores: list[DocScore] = []
+    systems = {}
+    for name in sorted(by_system):
+        given = by_system[name]
+        missing = [d.doc_id for d in corpus.documents if d.doc_id not in given]
+        scores = [scorer.score(given.get(d.doc_id) or _empty(d.doc_id, name, given)) for d in corpus.documents]
+        doc_scores += scores
+        systems[name] = system_result(scores, settings, missing)
+    results = {
+        "signature": scorer.signature(),
+        "gold_sha256": corpus.sha256,
+        "n_documents": len(corpus.documents),
+        "systems": systems,
+    }
+    return Evaluation(results, doc_scores)
+
+
+def _empty(doc_id: str, system: str, given: dict[str, Prediction]) -> Prediction:
+    """A document the system has no prediction for scores as empty output on the tasks it attempted."""
+    any_summary = any(p.summary is not None for p in given.values())
+    any_claims = any(p.claims is not None for p in given.values())
+    return Prediction(doc_id, system, "" if any_summary else None, () if any_claims else None, "missing prediction")
+
+
+def system_result(scores: list[DocScore], settings: ScoreSettings, missing: list[str]) -> dict:
+    per_doc = {}
+    for s in scores:
+        entry: dict = {}
+        if s.summary is not None:
+            entry["summary"] = aggregate.summary_doc(s)
+        if s.claims is not None:
+            entry["claims"] = aggregate.claim_doc(s)
+        if s.failure:
+            entry["failure"] = s.failure
+        per_doc[s.doc_id] = entry
+    return {
+        "summary": aggregate.summary_scores(scores, settings.bootstrap, settings.seed),
+        "claims": aggregate.claim_scores(scores, settings.bootstrap, settings.seed),
+        "per_doc": per_doc,
+        "failures": sum(1 for s in scores if s.failure and s.failure != "missing prediction"),
+        "missing": missing,
+    }
+
+
+def decision_log(doc_scores: list[DocScore], scorer: Scorer, predictions: dict[tuple[str, str], Prediction]) -> list[dict]:
+    """Every claim decision: which gold claim each prediction matched, or why not, with the score."""
+    rows = []
+    for s in doc_scores:
+        if s.claims is None:
+            continue
+        pred = predictions.get((s.doc_id, s.system))
+        texts = [c.text for c in (pred.claims or ())] if pred else []
+        for d in s.claims.decisions:
+            rows.append({"system": s.system, "doc_id": s.doc_id, "prediction": d.prediction,
+                         "text": texts[d.prediction] if d.prediction < len(texts) else "",
+                         "outcome": d.outcome, "gold_id": d.gold_id, "best_gold": d.best_gold,
+                         "score": round(d.score, 6)})
+    return rows

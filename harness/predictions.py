@@ -1,0 +1,116 @@
+"""Read predictions JSON Lines strictly: every problem is one line naming file, line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from harness.errors import UserError
+from harness.io import iter_jsonl
+from harness.records import Document, PredictedClaim, Prediction
+
+ALLOWED_FIELDS = frozenset({"doc_id", "system", "summary", "claims", "failure", "meta"})
+MAX_TEXT_CHARS = 200_000  # a "summary" longer than this is a pipeline bug, and LCS on it would take minutes
+
+
+def iter_predictions(path: Path, documents: dict[str, Document] | None = None,
+                     system: str | None = None) -> Iterator[Prediction]:
+    """Yield validated predictions one by one (streaming: memory does not grow with the file)."""
+    seen: set[tuple[str, str]] = set()
+    any_line = False
+    for number, obj in iter_jsonl(path):
+        any_line = True
+        prediction = parse_prediction(obj, path, number, documents, system)
+        key = (prediction.doc_id, prediction.system)
+        if key in seen:
+            raise UserError(f"second prediction for document {prediction.doc_id!r} and system {prediction.system!r}",
+                            path, number, "doc_id")
+        seen.add(key)
+        yield prediction
+    if not any_line:
+        raise UserError("no predictions (the file is empty)", path)
+
+
+def read_predictions(path: Path, documents: dict[str, Document] | None = None,
+                     system: str | None = None) -> list[Prediction]:
+    return list(iter_predictions(path, documents, system))
+
+
+def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Document] | None,
+                     system: str | None) -> Prediction:
+    if not isinstance(obj, dict):
+        raise UserError(f"expected a JSON object, got {type(obj).__name__}", path, line)
+    unknown = sorted(set(obj) - ALLOWED_FIELDS)
+    if unknown:
+        raise UserError(f"unknown field (allowed: {', '.join(sorted(ALLOWED_FIELDS))})", path, line, unknown[0])
+    doc_id = obj.get("doc_id")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise UserError("missing or not a string", path, line, "doc_id")
+    doc = None
+    if documents is not None:
+        doc = documents.get(doc_id)
+        if doc is None:
+            raise UserError(f"unknown document {doc_id!r} (not in the gold corpus)", path, line, "doc_id")
+    name = obj.get("system", system)
+    if not isinstance(name, str) or not name.strip():
+        raise UserError("missing (give it per line or with --system NAME)", path, line, "system")
+    if "summary" not in obj and "claims" not in obj and "failure" not in obj:
+        raise UserError("a prediction needs 'summary' and/or 'claims'", path, line, "summary")
+    summary = obj.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        raise UserError(f"expected a string, got {type(summary).__name__}", path, line, "summary")
+    if summary is not None and len(summary) > MAX_TEXT_CHARS:
+        raise UserError(f"{len(summary):,} characters; the limit is {MAX_TEXT_CHARS:,}", path, line, "summary")
+    claims = None
+    if "claims" in obj and obj["claims"] is not None:
+        claims = parse_claims(obj["claims"], doc, path, line)
+    failure = obj.get("failure")
+    if failure is not None and not isinstance(failure, str):
+        raise UserError("expected a string", path, line, "failure")
+    meta = obj.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise UserError("expected an object", path, line, "meta")
+    return Prediction(doc_id, name, summary, claims, failure, meta)
+
+
+def parse_claims(raw: object, doc: Document | None, path: Path, line: int) -> tuple[PredictedClaim, ...]:
+    if not isinstance(raw, list):
+        raise UserError(f"expected a list, got {type(raw).__name__}", path, line, "claims")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"claims[{i}]"
+        if isinstance(item, str):
+            out.append(PredictedClaim(_limited(item, path, line, where)))
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise UserError("a claim is a string or an object with a string 'text'", path, line, where)
+        extra = sorted(set(item) - {"text", "span"})
+        if extra:
+            raise UserError(f"unknown field {extra[0]!r} (allowed: text, span)", path, line, where)
+        out.append(PredictedClaim(_limited(item["text"], path, line, where),
+                                  _span(item.get("span"), doc, path, line, f"{where}.span")))
+    return tuple(out)
+
+
+def _limited(text: str, path: Path, line: int, where: str) -> str:
+    if len(text) > MAX_TEXT_CHARS:
+        raise UserError(f"{len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}", path, line, where)
+    return text
+
+
+def _span(raw: object, doc: Document | None, path: Path, line: int, where: str) -> tuple[int, int] | None:
+    if raw is None:
+        return None
+    if (not isinstance(raw, list) or len(raw) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in raw)):
+        raise UserError("a span is [start, end] with two integers", path, line, where)
+    start, end = raw
+    if start < 0 or end < start:
+        raise UserError(f"span [{start}, {end}] is reversed or negative", path, line, where)
+    if doc is not None and end > len(doc.text):
+        raise UserError(f"span [{start}, {end}] is outside the document ({len(doc.text)} characters)", path, line, where)
+    return (start, end)
+
+
+def systems_of(predictions: Iterable[Prediction]) -> list[str]:
+    return sorted({p.system for p in predictions})
