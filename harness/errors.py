@@ -14,6 +14,7 @@ class UserError(Exception):
     path: str | Path | None = None
     line: int | None = None
     field: str | None = None
+    record: str | None = None  # e.g. "000_15d3... claim c017": which document and record
 
     def __str__(self) -> str:
         where = ""
@@ -22,8 +23,9 @@ class UserError(Exception):
             if self.line is not None:
                 where += f":{self.line}"
             where += ": "
+        record = f"{self.record}: " if self.record else ""
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{field}{self.message}"
+        return f"{where}{record}{field}{self.message}"
 
 
 class ValidationErrors(UserError):

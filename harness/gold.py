@@ -31,8 +31,8 @@ class Origins:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def error(self, doc_id: str, where: str, field_name: str, message: str) -> UserError:
-        return UserError(f"{doc_id} {where}: {message}", self.files.get(doc_id),
-                         self.lines.get((doc_id, where)), field_name)
+        return UserError(message, self.files.get(doc_id), self.lines.get((doc_id, where)), field_name,
+                         record=f"{doc_id} {where}")
 
 
 def default_gold_path() -> Path:
