@@ -27,7 +27,8 @@ def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreS
     for name in sorted(by_system):
         given = by_system[name]
         missing = [d.doc_id for d in corpus.documents if d.doc_id not in given]
-        scores = [scorer.score(given.get(d.doc_id) or _empty(d.doc_id, name, given)) for d in corpus.documents]
+        scores = [scorer.score(given.get(d.doc_id) or _empty(d.doc_id, name, given))
+                  for d in sorted(corpus.documents, key=lambda d: d.doc_id)]
         doc_scores += scores
         systems[name] = system_result(scores, settings, missing)
     results = {

@@ -57,24 +57,31 @@ def _sweep(truth, scores, vetoed, chosen) -> tuple[list[dict], dict]:
     return table, {"best_threshold": best["threshold"], "at_default": {"threshold": chosen, **at_chosen}}
 
 
+def _claim_pairs_report(path: Path, corpus: Corpus, scorer: Scorer) -> dict:
+    pairs = _load_pairs(path, corpus, "match")
+    sims = [float(scorer.similarity.matrix([p["candidate"]], [p["gold_text"]])[0, 0]) for p in pairs]
+    vetoes = [features.veto(features.extract(p["candidate"]), features.extract(p["gold_text"])) for p in pairs]
+    truth = [p["match"] for p in pairs]
+    table, summary = _sweep(truth, sims, [v is not None for v in vetoes], DEFAULT_THRESHOLD)
+    _, no_veto = _sweep(truth, sims, [False] * len(pairs), DEFAULT_THRESHOLD)
+    kinds: dict = {}
+    for p, s, v in zip(pairs, sims, vetoes):
+        k = kinds.setdefault(p.get("kind", "?"), {"n": 0, "correct": 0})
+        k["n"] += 1
+        k["correct"] += int((s >= DEFAULT_THRESHOLD and v is None) == p["match"])
+    return {"file": path.name, "pairs": len(pairs), "sweep": table, **summary,
+            "without_vetoes": no_veto["at_default"], "by_kind": kinds}
+
+
 def evaluate_matcher(corpus: Corpus, folder: Path) -> dict:
     scorer = Scorer(corpus)
     report: dict = {"gold_sha256": corpus.sha256}
     claim_path = folder / "claim_pairs.jsonl"
     if claim_path.exists():
-        pairs = _load_pairs(claim_path, corpus, "match")
-        sims = [float(scorer.similarity.matrix([p["candidate"]], [p["gold_text"]])[0, 0]) for p in pairs]
-        vetoes = [features.veto(features.extract(p["candidate"]), features.extract(p["gold_text"])) for p in pairs]
-        truth = [p["match"] for p in pairs]
-        table, summary = _sweep(truth, sims, [v is not None for v in vetoes], DEFAULT_THRESHOLD)
-        _, no_veto = _sweep(truth, sims, [False] * len(pairs), DEFAULT_THRESHOLD)
-        kinds = {}
-        for p, s, v in zip(pairs, sims, vetoes):
-            k = kinds.setdefault(p.get("kind", "?"), {"n": 0, "correct": 0})
-            k["n"] += 1
-            k["correct"] += int((s >= DEFAULT_THRESHOLD and v is None) == p["match"])
-        report["claims"] = {"pairs": len(pairs), "sweep": table, **summary,
-                            "without_vetoes": no_veto["at_default"], "by_kind": kinds}
+        report["claims"] = _claim_pairs_report(claim_path, corpus, scorer)
+    heldout_path = folder / "heldout_claim_pairs.jsonl"
+    if heldout_path.exists():
+        report["heldout_claims"] = _claim_pairs_report(heldout_path, corpus, scorer)
     summary_path = folder / "summary_pairs.jsonl"
     if summary_path.exists():
         pairs = _load_pairs(summary_path, corpus, "expressed")
@@ -108,10 +115,13 @@ def _reference_coverage(corpus: Corpus, scorer: Scorer) -> dict:
 def print_report(report: dict) -> None:
     from harness.report.tables import text_table
 
-    if "claims" in report:
-        c = report["claims"]
-        print(f"Claim matcher on {c['pairs']} hand-labelled pairs (gold/matching/claim_pairs.jsonl)")
-        print(text_table(c["sweep"], ["threshold", "precision", "recall", "f1", "kappa", "accuracy"]))
+    for key, title in (("claims", "calibration set"), ("heldout_claims", "held-out set, threshold frozen")):
+        if key not in report:
+            continue
+        c = report[key]
+        print(f"Claim matcher on {c['pairs']} hand-labelled pairs ({title}: gold/matching/{c['file']})")
+        if key == "claims":
+            print(text_table(c["sweep"], ["threshold", "precision", "recall", "f1", "kappa", "accuracy"]))
         d = c["at_default"]
         print(f"default threshold {d['threshold']:.2f}: P {d['precision']:.3f} R {d['recall']:.3f} "
               f"F1 {d['f1']:.3f} kappa {d['kappa']:.3f}; best by F1: {c['best_threshold']:.2f}")

@@ -1,0 +1,161 @@
+"""Claim precision/recall on hand-computed worked examples, and properties that must always hold."""
+
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness import aggregate
+from harness.evaluate import evaluate
+from harness.records import Prediction
+from harness.scoring.matching import GoldItem, LexicalSimilarity, match_claims
+from harness.scoring.scorer import DocScore
+from tests.conftest import run_cli
+
+BODY = ("Russia launched 63 drones and decoys at Ukraine overnight. Air defenses destroyed 28 drones while "
+        "another 21 were jammed. Kharkiv Mayor Ihor Terekhov said Russian drones targeted kindergartens. "
+        "Germany will allocate about 9 billion euros ($10.3 billion) for Ukraine this year.")
+RELATED = "Israel attacked Iran's nuclear sites, prompting drone retaliation."
+TEXT = BODY + "\n\nRelated Articles\n" + RELATED
+GOLD_CLAIMS = [
+    ("g1", "Russia launched 63 drones and decoys at Ukraine overnight.", False),
+    ("g2", "Air defenses destroyed 28 drones.", False),
+    ("g3", "Another 21 drones were jammed.", False),
+    ("g4", "Kharkiv Mayor Ihor Terekhov said Russian drones targeted kindergartens.", False),
+    ("g5", "The 9 billion euros Germany will allocate are worth $10.3 billion.", True),
+]
+
+
+@pytest.fixture
+def worked_gold(tmp_path):
+    claims = [{"id": cid, "text": text, "spans": [[0, 10]], "optional": opt, "salience": "major"}
+              for cid, text, opt in GOLD_CLAIMS]
+    doc = {"doc_id": "worked", "text": TEXT,
+           "regions": [{"start": 0, "end": len(BODY), "label": "body"},
+                       {"start": TEXT.index(RELATED), "end": len(TEXT), "label": "related"}],
+           "claims": claims, "summaries": []}
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps(doc) + "\n")
+    return path
+
+
+def _score(tmp_path, gold_path, claims):
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text(json.dumps({"doc_id": "worked", "system": "s", "claims": claims}) + "\n")
+    result = run_cli("score", "--predictions", str(preds), "--gold", str(gold_path), "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["systems"]["s"]["claims"]
+
+
+def test_worked_example_duplicates_wrong_number_unrelated_optional(tmp_path, worked_gold):
+    claims = [
+        "Russia launched 63 drones and decoys at Ukraine overnight.",   # matches g1
+        "Overnight, Russia launched 63 drones and decoys at Ukraine.",  # same fact again: duplicate, FP
+        "Air defenses destroyed 82 drones.",                            # g2 with a wrong number: vetoed, FP
+        "Israel attacked Iran's nuclear sites.",                        # the unrelated story: FP, excluded content
+        "The 9 billion euros Germany will allocate are worth $10.3 billion.",  # optional g5: neither
+    ]
+    c = _score(tmp_path, worked_gold, claims)
+    # By hand: TP = {g1}; FP = 3 (duplicate, wrong number, unrelated); FN = {g2, g3, g4}; g5 optional.
+    assert (c["tp"], c["fp"], c["fn"]) == (1, 3, 3)
+    assert c["precision"] == pytest.approx(1 / 4)
+    assert c["recall"] == pytest.approx(1 / 4)
+    assert c["f1"] == pytest.approx(2 * (1 / 4) * (1 / 4) / (1 / 4 + 1 / 4))
+    assert c["excluded_content"] == 1
+    assert c["duplicate_rate"] == pytest.approx(1 / 5)
+
+
+def test_worked_example_split_claim(tmp_path, worked_gold):
+    # One prediction that merges g2 and g3 can match only one of them one-to-one.
+    c = _score(tmp_path, worked_gold, ["Air defenses destroyed 28 drones while another 21 were jammed."])
+    assert (c["tp"], c["fp"], c["fn"]) == (1, 0, 3)
+    assert c["lenient_recall"] == pytest.approx(2 / 4)  # lenient: both halves covered by the one prediction
+
+
+def test_worked_example_perfect_and_empty(tmp_path, worked_gold):
+    perfect = _score(tmp_path, worked_gold, [text for _, text, _ in GOLD_CLAIMS])
+    assert (perfect["tp"], perfect["fp"], perfect["fn"]) == (4, 0, 0) and perfect["f1"] == 1.0
+    empty = _score(tmp_path, worked_gold, [])
+    assert (empty["tp"], empty["fp"], empty["fn"]) == (0, 0, 4) and empty["f1"] == 0.0
+
+
+def test_decision_log_names_the_reason(corpus):
+    from harness.scoring.scorer import Scorer
+
+    scorer = Scorer(corpus)
+    doc = corpus.by_id()["000_15d33b86afb41c0d"]
+    gold63 = next(c for c in doc.claims if c.key == "drones_launched_63")
+    wrong = gold63.text.replace("63", "36")
+    counts = match_claims([gold63.text, wrong], scorer.gold_items(doc.doc_id), scorer.similarity)
+    outcomes = {d.prediction: d for d in counts.decisions}
+    assert outcomes[0].outcome == "matched" and outcomes[0].gold_id == gold63.id
+    assert outcomes[1].outcome == "veto:number" and outcomes[1].best_gold == gold63.id
+
+
+# --------------------------------------------------------------------------- properties
+
+@pytest.fixture(scope="module")
+def claim_pool(corpus):
+    texts = sorted({c.text for d in corpus.documents for c in d.claims if not c.optional})
+    return texts, LexicalSimilarity(texts)
+
+
+def _items(texts):
+    return [GoldItem(f"g{i}", t) for i, t in enumerate(texts)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_properties_of_claim_matching(claim_pool, data):
+    texts, similarity = claim_pool
+    pick = st.lists(st.sampled_from(texts), min_size=0, max_size=8, unique=True)
+    noise = st.lists(st.text(alphabet="abcdefghij 0123456789", min_size=1, max_size=40), max_size=3)
+    preds = data.draw(pick) + data.draw(noise)
+    gold = data.draw(pick)
+    counts = match_claims(preds, _items(gold), similarity)
+    p = counts.tp / (counts.tp + counts.fp) if counts.tp + counts.fp else 0.0
+    r = counts.tp / (counts.tp + counts.fn) if counts.tp + counts.fn else 0.0
+    assert 0.0 <= p <= 1.0 and 0.0 <= r <= 1.0
+    assert counts.tp + counts.fp == len(preds) and counts.tp + counts.fn == len(gold)
+    # swapping prediction and gold swaps precision and recall
+    swapped = match_claims(gold, _items(preds), similarity)
+    assert (swapped.tp, swapped.fp, swapped.fn) == (counts.tp, counts.fn, counts.fp)
+    # a prediction equal to the gold scores 1
+    if gold:
+        same = match_claims(gold, _items(gold), similarity)
+        assert (same.tp, same.fp, same.fn) == (len(gold), 0, 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=8))
+def test_micro_f1_is_f1_of_summed_counts(rows):
+    from harness.scoring.matching import ClaimCounts
+
+    docs = [DocScore(f"d{i}", "s", None, ClaimCounts(tp, fp, fn, tp + fp, 0, 0, 0, tp + fn, 0, 0, 0, 0))
+            for i, (tp, fp, fn) in enumerate(rows)]
+    got = aggregate.claim_scores(docs, n_boot=0, seed=0)
+    tp, fp, fn = (sum(r[k] for r in rows) for k in range(3))
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    assert got["f1"] == pytest.approx(2 * p * r / (p + r) if p + r else 0.0)
+    assert 0.0 <= got["f1"] <= 1.0 and 0.0 <= got["macro_f1"] <= 1.0
+
+
+def test_document_order_does_not_change_results(corpus):
+    preds = []
+    for doc in corpus.documents:
+        preds.append(Prediction(doc.doc_id, "a", doc.summaries[0].text, tuple()))
+        preds.append(Prediction(doc.doc_id, "b", doc.story_text()[:400], None))
+    from harness.records import Corpus, PredictedClaim
+
+    preds = [Prediction(p.doc_id, p.system, p.summary,
+                        tuple(PredictedClaim(c.text) for c in corpus.by_id()[p.doc_id].claims[:5]) if p.system == "a" else None)
+             for p in preds]
+    first = evaluate(corpus, preds).results
+    shuffled = preds[:]
+    random.Random(7).shuffle(shuffled)
+    reordered = Corpus(tuple(reversed(corpus.documents)), corpus.sha256, corpus.source)
+    second = evaluate(reordered, shuffled).results
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
