@@ -12,8 +12,8 @@ from harness.io import iter_jsonl
 from harness.records import Corpus
 from harness.scoring import features
 from harness.scoring.coverage import DEFAULT_COVERAGE_THRESHOLD, containment, expressed_claims
-from harness.scoring.matching import DEFAULT_THRESHOLD, content_tokens
-from harness.scoring.scorer import Scorer
+from harness.scoring.matching import content_tokens
+from harness.scoring.scorer import MATCHER_THRESHOLDS, Scorer, ScoreSettings
 
 THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.91, 0.05)]
 
@@ -58,24 +58,25 @@ def _sweep(truth, scores, vetoed, chosen) -> tuple[list[dict], dict]:
 
 
 def _claim_pairs_report(path: Path, corpus: Corpus, scorer: Scorer) -> dict:
+    threshold = scorer.settings.threshold
     pairs = _load_pairs(path, corpus, "match")
     sims = [float(scorer.similarity.matrix([p["candidate"]], [p["gold_text"]])[0, 0]) for p in pairs]
     vetoes = [features.veto(features.extract(p["candidate"]), features.extract(p["gold_text"])) for p in pairs]
     truth = [p["match"] for p in pairs]
-    table, summary = _sweep(truth, sims, [v is not None for v in vetoes], DEFAULT_THRESHOLD)
-    _, no_veto = _sweep(truth, sims, [False] * len(pairs), DEFAULT_THRESHOLD)
+    table, summary = _sweep(truth, sims, [v is not None for v in vetoes], threshold)
+    _, no_veto = _sweep(truth, sims, [False] * len(pairs), threshold)
     kinds: dict = {}
     for p, s, v in zip(pairs, sims, vetoes):
         k = kinds.setdefault(p.get("kind", "?"), {"n": 0, "correct": 0})
         k["n"] += 1
-        k["correct"] += int((s >= DEFAULT_THRESHOLD and v is None) == p["match"])
+        k["correct"] += int((s >= threshold and v is None) == p["match"])
     return {"file": path.name, "pairs": len(pairs), "sweep": table, **summary,
             "without_vetoes": no_veto["at_default"], "by_kind": kinds}
 
 
-def evaluate_matcher(corpus: Corpus, folder: Path) -> dict:
-    scorer = Scorer(corpus)
-    report: dict = {"gold_sha256": corpus.sha256}
+def evaluate_matcher(corpus: Corpus, folder: Path, matcher: str = "lexical") -> dict:
+    scorer = Scorer(corpus, ScoreSettings(matcher=matcher, threshold=MATCHER_THRESHOLDS[matcher]))
+    report: dict = {"gold_sha256": corpus.sha256, "matcher": scorer.similarity.name}
     claim_path = folder / "claim_pairs.jsonl"
     if claim_path.exists():
         report["claims"] = _claim_pairs_report(claim_path, corpus, scorer)

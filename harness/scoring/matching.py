@@ -32,7 +32,7 @@ def content_tokens(text: str) -> list[str]:
 class LexicalSimilarity:
     """TF-IDF cosine + content-word Dice, with the IDF fitted on gold text only."""
 
-    name = "lexical"
+    name = "lexical(tfidf-gold+dice)"
 
     def __init__(self, gold_texts: Sequence[str]):
         self._vectorizer = TfidfVectorizer(analyzer=content_tokens, sublinear_tf=True)

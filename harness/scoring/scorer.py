@@ -12,9 +12,13 @@ from harness.scoring.rouge import ROUGE_TYPES, RougeScorer, Score
 from harness.text import SPLITTER_NAME, one_sentence_per_line, split_sentences
 
 
+MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.60, "hybrid": 0.50}  # see `harness matcher eval`
+
+
 @dataclass(frozen=True)
 class ScoreSettings:
     threshold: float = DEFAULT_THRESHOLD
+    matcher: str = "lexical"
     coverage_threshold: float = DEFAULT_COVERAGE_THRESHOLD
     use_stemmer: bool = True
     multi_ref: str = "max"
@@ -48,7 +52,7 @@ class Scorer:
         self.settings = settings
         self.documents = corpus.by_id()
         self.rouge = RougeScorer(settings.use_stemmer, settings.multi_ref)
-        self.similarity = LexicalSimilarity(_idf_texts(corpus))
+        self.similarity = make_similarity(settings.matcher, _idf_texts(corpus))
         versions = corpus.key_versions()
         self._gold_items = {d.doc_id: _gold_items(d, versions) for d in corpus.documents}
         self._references = {d.doc_id: [one_sentence_per_line(s.text) for s in d.summaries] for d in corpus.documents}
@@ -64,7 +68,7 @@ class Scorer:
             f"gold:{self.corpus.sha256[:12]}",
             self.rouge.signature(),
             f"split:{SPLITTER_NAME}",
-            f"matcher:{self.similarity.name}(tfidf-gold+dice)",
+            f"matcher:{self.similarity.name}",
             f"thr:{s.threshold:.2f}",
             f"veto:{','.join(s.vetoes) or 'none'}",
             f"cov:containment|covthr:{s.coverage_threshold:.2f}",
@@ -92,6 +96,19 @@ class Scorer:
         cov = coverage(summary, self._gold_items[doc.doc_id], self.settings.coverage_threshold)
         faithful, stated = numbers.faithful_counts(summary, self._story[doc.doc_id])
         return SummaryScore(rouge, cov, faithful, stated)
+
+
+def make_similarity(name: str, gold_texts: list[str]):
+    """The claim similarity by name; the embedding model is loaded only when asked for."""
+    if name == "lexical":
+        return LexicalSimilarity(gold_texts)
+    from harness.scoring.embedding import EmbeddingSimilarity, HybridSimilarity
+
+    if name == "embedding":
+        return EmbeddingSimilarity(gold_texts)
+    if name == "hybrid":
+        return HybridSimilarity(LexicalSimilarity(gold_texts), EmbeddingSimilarity(gold_texts))
+    raise ValueError(f"unknown matcher {name!r}")
 
 
 def _idf_texts(corpus: Corpus) -> list[str]:
