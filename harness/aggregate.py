@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from itertools import product
 
 import numpy as np
-from scipy import stats
 
 from harness.scoring.rouge import ROUGE_TYPES
 from harness.scoring.scorer import DocScore
@@ -170,6 +169,8 @@ def mcnemar_exact(only_a: int, only_b: int) -> dict:
     discordant = only_a + only_b
     if discordant == 0:
         return {"test": "exact McNemar", "only_baseline": 0, "only_candidate": 0, "p_value": 1.0, "p_floor": 1.0}
+    from scipy import stats
+
     p = stats.binomtest(only_a, discordant, 0.5).pvalue
     floor = min(1.0, 2 * 0.5 ** discordant)
     return {"test": "exact McNemar", "only_baseline": only_a, "only_candidate": only_b,
