@@ -13,7 +13,8 @@ from harness.records import Corpus
 from harness.scoring import features
 from harness.scoring.coverage import DEFAULT_COVERAGE_THRESHOLD, containment, expressed_claims
 from harness.scoring.matching import content_tokens
-from harness.scoring.scorer import MATCHER_THRESHOLDS, Scorer, ScoreSettings
+from harness.scoring.scorer import Scorer
+from harness.scoring.settings import MATCHER_THRESHOLDS, ScoreSettings
 
 THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.91, 0.05)]
 

@@ -15,7 +15,7 @@ from harness.scoring import features
 from harness.scoring.matching import GoldItem, content_tokens
 from harness.text import split_sentences
 
-DEFAULT_COVERAGE_THRESHOLD = 0.40  # calibrated on gold/matching/summary_pairs.jsonl
+from harness.scoring.settings import DEFAULT_COVERAGE_THRESHOLD
 
 
 def claim_content(text: str) -> str:

@@ -18,8 +18,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from harness.scoring import features
 
-DEFAULT_THRESHOLD = 0.40  # calibrated on gold/matching/claim_pairs.jsonl; see `harness matcher eval`
-VETOES = ("number", "negation", "date", "speaker", "actor")
+from harness.scoring.settings import DEFAULT_THRESHOLD, VETOES
 
 
 def content_tokens(text: str) -> list[str]:

@@ -6,25 +6,11 @@ from dataclasses import dataclass
 
 from harness import numbers
 from harness.records import SALIENCE_WEIGHTS, Corpus, Document, Prediction
-from harness.scoring.coverage import DEFAULT_COVERAGE_THRESHOLD, CoverageCounts, coverage
-from harness.scoring.matching import DEFAULT_THRESHOLD, VETOES, ClaimCounts, GoldItem, LexicalSimilarity, match_claims
+from harness.scoring.coverage import CoverageCounts, coverage
+from harness.scoring.matching import ClaimCounts, GoldItem, LexicalSimilarity, match_claims
+from harness.scoring.settings import ScoreSettings
 from harness.scoring.rouge import ROUGE_TYPES, RougeScorer, Score
 from harness.text import SPLITTER_NAME, one_sentence_per_line, split_sentences
-
-
-MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.60, "hybrid": 0.50}  # see `harness matcher eval`
-
-
-@dataclass(frozen=True)
-class ScoreSettings:
-    threshold: float = DEFAULT_THRESHOLD
-    matcher: str = "lexical"
-    coverage_threshold: float = DEFAULT_COVERAGE_THRESHOLD
-    use_stemmer: bool = True
-    multi_ref: str = "max"
-    bootstrap: int = 1000
-    seed: int = 12345
-    vetoes: tuple[str, ...] = VETOES
 
 
 @dataclass(frozen=True)
