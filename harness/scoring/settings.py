@@ -7,7 +7,7 @@ from dataclasses import dataclass
 # Calibrated on gold/matching/ (claim_pairs.jsonl, summary_pairs.jsonl); `harness matcher eval` reproduces them.
 DEFAULT_THRESHOLD = 0.40
 DEFAULT_COVERAGE_THRESHOLD = 0.40
-MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.70, "hybrid": 0.50}
+MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.70, "hybrid": 0.55}
 VETOES = ("number", "negation", "date", "speaker", "actor")
 
 
