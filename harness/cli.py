@@ -41,21 +41,98 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--system", help="system name for lines that carry none")
     score.add_argument("--json", action="store_true", help="print the result object as JSON")
     score.add_argument("--out", type=Path, help="write results, tables and report to this folder")
+    _history_options(score)
     _scoring_options(score)
 
     matcher = sub.add_parser("matcher", help="the claim matcher", epilog=EXIT_CODES)
     matcher_sub = matcher.add_subparsers(dest="matcher_command", required=True)
     p = matcher_sub.add_parser("eval", help="precision, recall and kappa on gold/matching/", epilog=EXIT_CODES)
     p.add_argument("--gold", type=Path)
+    p.add_argument("--matcher", choices=("lexical", "embedding", "hybrid"), default="lexical")
     p.add_argument("--json", action="store_true")
+
+    run = sub.add_parser("run", help="run systems (adapters) over the corpus, score them, print the table",
+                         epilog=EXIT_CODES)
+    run.add_argument("--config", type=Path, required=True, help="run config, e.g. configs/default.yaml")
+    run.add_argument("--out", type=Path, help="output folder (default results/<config name>)")
+    run.add_argument("--cache-dir", type=Path, default=Path(".cache/harness"),
+                     help="model output cache (default .cache/harness)")
+    run.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    run.add_argument("--fail-fast", action="store_true", help="stop at the first failed document (exit 2)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _history_options(run)
+    adapters = sub.add_parser("adapters", help="adapters found through the harness.adapters entry points",
+                              epilog=EXIT_CODES)
+    adapters_sub = adapters.add_subparsers(dest="adapters_command", required=True)
+    p = adapters_sub.add_parser("list", help="every adapter: tasks, package, version", epilog=EXIT_CODES)
+    p.add_argument("--json", action="store_true")
+
+    from harness.compare import COMPARE_HELP, add_arguments as add_compare_arguments
+
+    compare = sub.add_parser(
+        "compare", help="compare two results.json: deltas, paired tests, regression gate",
+        description=COMPARE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_compare_arguments(compare)
+    _compare_history_options(compare)
+
+    _history_parser(sub)
     return parser
 
 
+def _history_options(p: argparse.ArgumentParser) -> None:
+    from harness.history import DEFAULT_DB
+
+    p.add_argument("--tag", help="release label kept with the run in the history (e.g. a model or harness version)")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"history database (default {DEFAULT_DB})")
+
+
+def _compare_history_options(p: argparse.ArgumentParser) -> None:
+    """--against-tag / --against-previous: the baseline comes from the history, so only CANDIDATE is given."""
+    from harness.history import DEFAULT_DB
+
+    for action in p._actions:  # argparse has no public way to relax a positional added elsewhere
+        if action.dest == "baseline":
+            action.nargs = "?"
+    against = p.add_mutually_exclusive_group()
+    against.add_argument("--against-tag", metavar="TAG",
+                         help="baseline: the latest recorded run with this tag, on the same gold and signature")
+    against.add_argument("--against-previous", action="store_true",
+                         help="baseline: the run recorded just before the candidate, on the same gold and signature")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"history database (default {DEFAULT_DB})")
+
+
+def _history_parser(sub: argparse._SubParsersAction) -> None:
+    from harness.history import DEFAULT_DB, DEFAULT_METRIC, DEFAULT_TOLERANCE
+
+    p = sub.add_parser("history", help="a metric across recorded runs and releases, with regressions marked",
+                       epilog=EXIT_CODES)
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"history database (default {DEFAULT_DB})")
+    p.add_argument("--metric", default=DEFAULT_METRIC,
+                   help="e.g. claims.f1 (default), claims.recall, summary.rougeL, summary.claim_coverage")
+    p.add_argument("--system", action="append", help="only this system (repeatable)")
+    p.add_argument("--doc", default="", help="one document's values instead of the system's aggregate")
+    p.add_argument("--last", type=int, help="only the last N runs of each series")
+    p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                   help=f"mark moves the wrong way larger than this (default {DEFAULT_TOLERANCE})")
+    p.add_argument("--plot", type=Path, help="also write the trend chart, one panel per system (.png or .svg)")
+    p.add_argument("--json", action="store_true", help="print the series as JSON")
+    history_sub = p.add_subparsers(dest="history_command", metavar="{import}")
+    imp = history_sub.add_parser("import", help="add results.json files to the database (re-importing adds nothing)",
+                                 epilog=EXIT_CODES)
+    imp.add_argument("results", nargs="+", help="results.json files, folders holding them, or globs such as "
+                                                "'results/**/results.json'")
+    imp.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
+    imp.add_argument("--tag", help="label every imported run with this tag")
+
+
 def _scoring_options(p: argparse.ArgumentParser) -> None:
-    from harness.scoring.scorer import ScoreSettings
+    from harness.scoring.settings import ScoreSettings
 
     d = ScoreSettings()
-    p.add_argument("--threshold", type=float, default=d.threshold, help=f"claim match threshold (default {d.threshold})")
+    p.add_argument("--matcher", choices=("lexical", "embedding", "hybrid"), default=d.matcher,
+                   help="claim similarity: lexical (default), embedding or hybrid (need harness[embed])")
+    p.add_argument("--threshold", type=float, default=None,
+                   help=f"claim match threshold (default: calibrated per matcher, lexical {d.threshold})")
     p.add_argument("--coverage-threshold", type=float, default=d.coverage_threshold)
     p.add_argument("--multi-ref", choices=("max", "mean"), default=d.multi_ref,
                    help="several references: best F per metric (default) or the mean")
@@ -65,9 +142,12 @@ def _scoring_options(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace):
-    from harness.scoring.scorer import ScoreSettings
+    from harness.scoring.settings import ScoreSettings
 
-    return ScoreSettings(threshold=args.threshold, coverage_threshold=args.coverage_threshold,
+    from harness.scoring.settings import MATCHER_THRESHOLDS
+
+    threshold = MATCHER_THRESHOLDS[args.matcher] if args.threshold is None else args.threshold
+    return ScoreSettings(threshold=threshold, matcher=args.matcher, coverage_threshold=args.coverage_threshold,
                          use_stemmer=not args.no_stemmer, multi_ref=args.multi_ref,
                          bootstrap=args.bootstrap, seed=args.seed)
 
@@ -115,16 +195,22 @@ def cmd_gold(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from harness import gold
-    from harness.evaluate import evaluate
     from harness.predictions import read_predictions
 
     corpus, _ = gold.load(args.gold)
     predictions = read_predictions(args.predictions, corpus.by_id(), args.system)
+    from harness.evaluate import evaluate  # heavy (scipy, scikit-learn): only once the input is known good
+
     evaluation = evaluate(corpus, predictions, settings_from(args))
     if args.out:
+        from harness.history import record_run
         from harness.report.write import write_outputs
 
+        if args.tag:
+            evaluation.results["tag"] = args.tag  # kept in results.json so `history import` restores it
         write_outputs(args.out, evaluation, corpus, predictions)
+        run_id = record_run(args.db, args.out / "results.json", args.tag)
+        print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
         print(json.dumps(evaluation.results, indent=2, ensure_ascii=False))
     else:
@@ -154,7 +240,7 @@ def cmd_matcher(args: argparse.Namespace) -> int:
     from harness.matcher_eval import evaluate_matcher, print_report
 
     corpus, _ = gold.load(args.gold)
-    report = evaluate_matcher(corpus, Path(corpus.source) / "matching")
+    report = evaluate_matcher(corpus, Path(corpus.source) / "matching", args.matcher)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -162,7 +248,107 @@ def cmd_matcher(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"gold": cmd_gold, "score": cmd_score, "matcher": cmd_matcher}
+def cmd_history(args: argparse.Namespace) -> int:
+    from harness import history
+
+    if args.history_command == "import":
+        imported = history.import_results(args.db, args.results, args.tag)
+        for item in imported:
+            print(f"{'added' if item.new else 'already recorded'}: run {item.run_id} <- {item.path}")
+        new = sum(1 for item in imported if item.new)
+        print(f"{new} new run(s), {len(imported) - new} already recorded, in {args.db}")
+        return 0
+    series = history.history(args.db, args.metric, args.system, args.doc, args.last, args.tolerance)
+    if args.plot:
+        from harness.history_plot import write_plot
+
+        write_plot(series, args.plot, args.tolerance)
+    if args.json:
+        print(json.dumps(history.series_json(series), indent=2, ensure_ascii=False))
+    else:
+        print(history.format_history(series, args.tolerance))
+    if args.plot:
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.config import load_run_config
+    from harness.runner import run
+
+    config = load_run_config(args.config)
+    out = args.out or Path("results") / config.name
+    result = run(config, out, None if args.no_cache else args.cache_dir, fail_fast=args.fail_fast,
+                 progress=not args.no_progress)
+    print_leaderboard(result.evaluation.results)
+    manifest = result.manifest
+    n_failed = manifest["failures"]["count"]
+    cache = manifest["cache"]
+    print(f"run: {len(manifest['systems'])} system(s) x {manifest['gold']['n_documents']} documents in "
+          f"{manifest['timings_seconds']['total']:.1f} s; "
+          + (f"cache: {cache['hits']} hits, {cache['misses']} misses; " if cache else "cache: off; ")
+          + (f"{n_failed} failed document(s) (recorded in predictions.jsonl, scored as empty output)"
+             if n_failed else "no failures"))
+    for system, failed in manifest["failures"]["by_system"].items():
+        for doc_id, message in failed.items():
+            print(f"  failed: {system} / {doc_id}: {message.splitlines()[0][:200]}")
+    print(f"wrote {out / 'results.json'} and {out / 'predictions.jsonl'}")
+    _record_history(args, out / "results.json")
+    return 0
+
+
+def _record_history(args: argparse.Namespace, results_path: Path) -> None:
+    try:
+        from harness.history import record_run
+    except ModuleNotFoundError as err:
+        if err.name != "harness.history":
+            raise
+        return
+    run_id = record_run(args.db, results_path, args.tag)
+    print(f"recorded in {args.db} as run {run_id}" + (f" (tag {args.tag})" if args.tag else ""))
+
+
+def cmd_adapters(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from harness.adapters.registry import describe
+    from harness.report.tables import text_table
+
+    infos = describe()
+    if args.json:
+        print(json.dumps([asdict(i) for i in infos], indent=2))
+        return 0
+    rows = [{"adapter": i.name, "tasks": ", ".join(i.tasks) if not i.error else f"(not loadable: {i.error})",
+             "package": i.package, "version": i.version, "entry point": i.target} for i in infos]
+    print(text_table(rows, ["adapter", "tasks", "package", "version", "entry point"]))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.compare import run_cli
+
+    if args.against_tag or args.against_previous:
+        return _compare_against_history(args)
+    if args.baseline is None:
+        raise UserError("give BASELINE and CANDIDATE, or CANDIDATE with --against-tag TAG or --against-previous")
+    return run_cli(args)
+
+
+def _compare_against_history(args: argparse.Namespace) -> int:
+    from harness import compare
+    from harness.history import find_baseline
+
+    if args.baseline is not None:
+        raise UserError("with --against-tag or --against-previous give only CANDIDATE (the baseline comes from "
+                        f"{args.db})")
+    compare.options_from(args)  # bad flags fail before any file is read
+    candidate = compare.load_results(args.candidate)
+    baseline = find_baseline(args.db, candidate, args.against_tag, args.against_previous)
+    return compare.report(baseline.results, candidate, args, (f"{baseline.label} in {args.db}", str(args.candidate)))
+
+
+COMMANDS = {"gold": cmd_gold, "score": cmd_score, "matcher": cmd_matcher, "history": cmd_history,
+            "run": cmd_run, "adapters": cmd_adapters, "compare": cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:

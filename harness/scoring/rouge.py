@@ -1,8 +1,8 @@
 """ROUGE through rouge-score's definitions, on a fast verified backend.
 
 `rouge-score` (Google's Python package) is the reference. `rouge-score-rs` reimplements it in Rust;
-it is used only after it reproduces rouge-score on an edge-case fixture in this process, and the
-Python package is used whenever it is missing or disagrees. Either way the numbers are
+it is used only after it reproduces rouge-score's numbers on an edge-case fixture in this process
+(harness.scoring.rouge_selfcheck), and the Python package is used whenever it is missing or disagrees. Either way the numbers are
 rouge-score's, not the Perl ROUGE-1.5.5 script's (their Porter stemmers differ on some tokens).
 
 Why references are tokenised once: rouge-score lowercases, splits on anything outside [a-z0-9] and
@@ -16,29 +16,18 @@ once per call, however many references it is scored against.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
+from harness.scoring.rouge_selfcheck import EXPECTED as SELF_CHECK_EXPECTED
+from harness.scoring.rouge_selfcheck import SELF_CHECK_PAIRS
+
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 TOKENIZER_NAME = "rouge-score-default"  # lowercase, [a-z0-9]+ only: drops non-ASCII letters and symbols
 DEFAULT_CACHE_SIZE = 50_000  # normalised references kept; about 1 kB each for a 60-word summary
-
-# Texts chosen to exercise every tokenizer and LCS corner: accents and currency symbols (dropped),
-# decimals split at the point, repeated tokens, empty text, multi-line Lsum, stemming, lines without
-# tokens, blank lines, a Kelvin sign and a dotted capital I (non-ASCII that lowercases to ASCII).
-SELF_CHECK_PAIRS = (
-    ("Zelenskyy said 45,100 troops were killed.\nAbout 390,000 were injured.",
-     "Zelenskyy said 45,100 soldiers died.\nAround 390,000 injured."),
-    ("Germany will allocate about €9 billion ($10.3 billion).", "Germany allocates €9bn ($16 billion) this year."),
-    ("Mykolaïv and Kryvyi Rih; Dnipró’s mayor said “no”.", "Mykolaiv mayor said no."),
-    ("", "Something was said."),
-    ("the the the cat cat", "the cat the cat the"),
-    ("Drones struck.\nMissiles struck.\nDrones struck again.", "Missiles struck again.\nDrones struck."),
-    ("running runners ran quickly", "runs running quick"),
-    ("— €\n\nPower was cut.\n  \n", "€ —\nPower cuts.\n\n"),
-    ("İstanbul 5\u212a run\r\nagreed generalization", "istanbul 5k runs\nagree general"),
-)
+STEM_MEMO_SIZE = 200_000  # distinct words whose stem is remembered; about 150 bytes each
 
 
 @dataclass(frozen=True)
@@ -73,22 +62,21 @@ class RougeScorer:
         self._cache_size = max(0, int(cache_size))
         self._normalised: dict[str, str] = {}
         self._ref_misses = self._ref_hits = self._pred_tokenisations = 0
-        self._reference = _python_scorer(use_stemmer)
-        self._engine = _PythonEngine(use_stemmer, self._reference)
+        engine = None
         if backend in ("auto", "rust"):
             native = _NativeEngine.create(use_stemmer)
-            if native is not None and _agrees(native, self._reference):
-                self._engine = native
-            if backend == "rust" and self._engine.name != "rouge-score-rs":
+            if native is not None and _agrees(native, SELF_CHECK_EXPECTED[bool(use_stemmer)]):
+                engine = native
+            elif backend == "rust":
                 raise RuntimeError("rouge-score-rs is not installed or disagrees with rouge-score")
+        # rouge-score (and the NLTK it imports: seconds, ~190 MB) is loaded only when it does the scoring
+        self._engine = engine or _PythonEngine(use_stemmer)
         self.backend = self._engine.name
 
     # ---------------------------------------------------------------- identity
 
     def signature(self) -> str:
-        import rouge_score
-
-        version = getattr(rouge_score, "__version__", "0.1.2")
+        version = _installed_version("rouge-score", "0.1.2")
         return (f"rouge:{'+'.join(ROUGE_TYPES)}|tok:{TOKENIZER_NAME}|stem:{'porter' if self.use_stemmer else 'no'}"
                 f"|multiref:{self.multi_ref}|impl:rouge-score-{version}")
 
@@ -152,15 +140,44 @@ def _fmeasure(score: Score) -> float:
     return score.fmeasure
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class _Normaliser:
+    """rouge-score's tokenizer as text -> "tok tok\ntok": lowercase, [a-z0-9]+ runs, stem words over
+    three letters, drop invalid stems. The regex split equals rouge-score's substitute-and-split, and
+    each distinct word is stemmed once (Porter stems a word alone, whatever its neighbours)."""
+
+    def __init__(self, use_stemmer: bool, stem_word, max_words: int = STEM_MEMO_SIZE):
+        self._use_stemmer = use_stemmer
+        self._stem_word = stem_word
+        self._stems: dict[str, str] = {}
+        self._max_words = max_words
+
+    def __call__(self, text: str) -> str:
+        findall = _WORD.findall
+        lines = text.lower().split("\n")  # lowercasing never makes or removes a newline
+        if not self._use_stemmer:
+            return "\n".join([" ".join(findall(line)) for line in lines if line])
+        get, stem = self._stems.get, self._stem
+        return "\n".join([" ".join([get(w) or stem(w) for w in findall(line)]) for line in lines if line])
+
+    def _stem(self, word: str) -> str:
+        stemmed = self._stem_word(word)  # "" when rouge-score would drop the stem as invalid
+        if len(self._stems) < self._max_words:
+            self._stems[word] = stemmed
+        return stemmed
+
+
 class _NativeEngine:
-    """rouge-score-rs: a stemming scorer for raw text (batches) and a plain one for normalised text."""
+    """rouge-score-rs: a plain scorer for normalised text, a stemming one for raw-text batches."""
 
     name = "rouge-score-rs"
 
     def __init__(self, use_stemmer: bool, rougers, native):
-        self._tokenize = rougers.tokenize
+        tokenize = rougers.tokenize
         self._call = native.call
-        self._stem = use_stemmer
+        self.normalise = _Normaliser(use_stemmer, lambda word: " ".join(tokenize(word, True)))
         # score_class=tuple: the extension builds plain (precision, recall, fmeasure) tuples.
         self._plain = rougers.Scorer(list(ROUGE_TYPES), False, "rouge-score", tuple)
         self._stemming = rougers.Scorer(list(ROUGE_TYPES), use_stemmer, "rouge-score", tuple)
@@ -173,17 +190,8 @@ class _NativeEngine:
             return None
         return cls(use_stemmer, _rougers, _native)
 
-    def normalise(self, text: str) -> str:
-        tokenize, stem = self._tokenize, self._stem
-        try:
-            if "\n" not in text:
-                return " ".join(tokenize(text, stem))
-            return "\n".join([" ".join(tokenize(line, stem)) for line in text.split("\n") if line])
-        except UnicodeEncodeError:  # lone surrogates; the wrapper replaces them as rouge-score-rs does
-            return "\n".join([" ".join(self._call(tokenize, line, stem)) for line in text.split("\n") if line])
-
     def score_normalised(self, reference: str, prediction: str) -> dict[str, Score]:
-        raw = self._plain.score(reference, prediction)
+        raw = self._plain.score(reference, prediction)  # normalised text is ASCII: no surrogate retry needed
         return {t: Score(*raw[t]) for t in ROUGE_TYPES}
 
     def score_batch(self, references: list[str], predictions: list[str]) -> list[dict[str, Score]]:
@@ -192,20 +200,17 @@ class _NativeEngine:
 
 
 class _PythonEngine:
-    """rouge-score itself: its tokenizer for normalising, a non-stemming scorer for normalised text."""
+    """rouge-score itself: its tokenizer stems the words, its scorer scores the normalised text."""
 
     name = "rouge-score"
 
-    def __init__(self, use_stemmer: bool, stemming_scorer):
+    def __init__(self, use_stemmer: bool):
         from rouge_score import tokenizers
 
-        self._tokenizer = tokenizers.DefaultTokenizer(use_stemmer)
+        tokenizer = tokenizers.DefaultTokenizer(True)
+        self.normalise = _Normaliser(use_stemmer, lambda word: " ".join(tokenizer.tokenize(word)))
         self._plain = _python_scorer(False)
-        self._stemming = stemming_scorer
-
-    def normalise(self, text: str) -> str:
-        tokenize = self._tokenizer.tokenize
-        return "\n".join([" ".join(tokenize(line)) for line in text.split("\n") if line])
+        self._stemming = _python_scorer(use_stemmer)
 
     def score_normalised(self, reference: str, prediction: str) -> dict[str, Score]:
         return _converted(self._plain.score(reference, prediction))
@@ -218,15 +223,24 @@ def _converted(raw) -> dict[str, Score]:
     return {t: Score(float(raw[t].precision), float(raw[t].recall), float(raw[t].fmeasure)) for t in ROUGE_TYPES}
 
 
-def _agrees(engine: _NativeEngine, reference) -> bool:
+def _agrees(engine: _NativeEngine, expected: tuple[dict, ...]) -> bool:
     """Both native paths (normalised text, raw-text batch) must reproduce rouge-score on the fixture."""
-    expected = [_converted(reference.score(r, p)) for r, p in SELF_CHECK_PAIRS]
+    want = [{t: Score(*e[t]) for t in ROUGE_TYPES} for e in expected]
     try:
         normalised = [engine.score_normalised(engine.normalise(r), engine.normalise(p)) for r, p in SELF_CHECK_PAIRS]
         batch = engine.score_batch([r for r, _ in SELF_CHECK_PAIRS], [p for _, p in SELF_CHECK_PAIRS])
     except Exception:  # noqa: BLE001 - any failure of the extension means: do not use it
         return False
-    return normalised == expected and batch == expected
+    return normalised == want and batch == want
+
+
+def _installed_version(distribution: str, default: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return default
 
 
 def _python_scorer(use_stemmer: bool):
