@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,12 +255,6 @@ def export_hf(corpus: Corpus, out: Path) -> None:
     datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)}).save_to_disk(str(out))
 
 
-def load_hf(path: Path) -> list[dict]:
-    import datasets
-
-    return [dict(row) for row in datasets.load_from_disk(str(path))["test"]]
-
-
 # --------------------------------------------------------------------------- validation
 
 def _squash(text: str) -> str:
@@ -394,6 +387,3 @@ def stats_rows(corpus: Corpus) -> list[dict]:
         })
     return rows
 
-
-def dump_json(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False)
