@@ -1,0 +1,478 @@
+"""Compare two scored runs: per-metric deltas, paired tests over documents and over gold claims, regression gates.
+
+`compare_results(baseline, candidate, options)` works on two loaded results dicts, wherever they came
+from (two results.json files, or a run and one looked up in the history database); `run_cli` is the
+command-line wrapper around it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import UserError
+from harness.io import atomic_write, read_text
+
+DEFAULT_TOLERANCE = 0.01
+DEFAULT_ALPHA = 0.05
+EPSILON = 1e-12  # a drop equal to the tolerance (up to float noise) is not a regression
+
+COMPARE_HELP = f"""\
+Compare BASELINE and CANDIDATE (results.json files, or the run folders holding them): for each system and
+metric both values, the delta and a paired test over documents (exact sign-flip permutation up to 16
+documents, else a seeded paired bootstrap), plus an exact McNemar test on the gold claims matched by one
+run but not the other, and the list of gold claims that flipped.
+
+Runs scored on different gold or with a different scoring signature are refused unless
+--allow-different-gold / --allow-different-signature is given (the output is then marked).
+
+Gating (--fail-on-regression): a metric regresses when it moves the wrong way (down; up for
+claims.duplicate_rate) by more than its tolerance. Tolerances are absolute; the default is
+{DEFAULT_TOLERANCE} for every metric. Set them with --tolerance METRIC=VALUE (repeatable; METRIC may be
+`default`; VALUE `off` stops gating that metric) and/or --tolerances FILE, a YAML mapping of the same
+(flags win). A system or task present in the baseline but missing from the candidate also regresses.
+With --require-significance a drop counts only if a paired test agrees (p < --alpha): the document-level
+test, or for claim-matching metrics (claims.recall, f1, macro_f1, weighted_recall) the claim-level McNemar
+test. With few documents the document-level test cannot reach significance; the output says so.
+
+metrics: summary.rouge1 summary.rouge2 summary.rougeL summary.rougeLsum summary.claim_coverage
+  summary.weighted_claim_coverage summary.numeric_faithfulness claims.precision claims.recall claims.f1
+  claims.macro_f1 claims.lenient_recall claims.weighted_recall claims.duplicate_rate
+
+exit codes:
+  0  no regression (or --fail-on-regression not given)
+  1  regression found (with --fail-on-regression)
+  2  usage or input error (missing or malformed file, different gold or signature, unknown metric)
+"""
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    tolerances: dict = field(default_factory=dict)  # metric name → tolerance, or None (not gated)
+    default_tolerance: float = DEFAULT_TOLERANCE
+    alpha: float = DEFAULT_ALPHA
+    require_significance: bool = False
+    allow_different_gold: bool = False
+    allow_different_signature: bool = False
+    systems: tuple[str, ...] = ()  # empty: every system
+    n_boot: int = 10000
+    seed: int = 12345
+
+    def tolerance(self, metric: str) -> float | None:
+        return self.tolerances.get(metric, self.default_tolerance)
+
+
+# --------------------------------------------------------------------------- loading and checks
+
+def load_results(path: Path) -> dict:
+    """A results.json (or a folder holding one), checked for the fields compare reads."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    text = read_text(path)
+    try:
+        results = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UserError(f"not valid JSON ({err.msg}, line {err.lineno})", path) from None
+    check_results(results, path)
+    return results
+
+
+def check_results(results: object, path: Path | str | None = None) -> None:
+    if not isinstance(results, dict):
+        raise UserError("not a harness results.json (expected a JSON object)", path)
+    for key, kind in (("systems", dict), ("gold_sha256", str), ("signature", str), ("n_documents", int)):
+        if not isinstance(results.get(key), kind):
+            raise UserError(f"not a harness results.json (missing or invalid {key!r})", path, None, key)
+    for name, system in results["systems"].items():
+        if not isinstance(system, dict) or not isinstance(system.get("per_doc"), dict):
+            raise UserError(f"system {name!r} has no per_doc scores", path, None, "systems")
+
+
+def _signature_without_gold(signature: str) -> list[str]:
+    return [part for part in signature.split("|") if not part.startswith("gold:")]
+
+
+def compatibility(baseline: dict, candidate: dict, options: CompareOptions) -> list[str]:
+    """Refuse runs that cannot be compared (UserError), or return the marks for an allowed mismatch."""
+    marks = []
+    gold_a, gold_b = baseline["gold_sha256"], candidate["gold_sha256"]
+    if gold_a != gold_b:
+        if not options.allow_different_gold:
+            raise UserError(f"the runs were scored on different gold ({gold_a[:12]} vs {gold_b[:12]}); "
+                            "pass --allow-different-gold to compare anyway")
+        marks.append(f"DIFFERENT GOLD: baseline {gold_a[:12]}, candidate {gold_b[:12]}; deltas mix gold "
+                     "changes with system changes")
+    sig_a, sig_b = _signature_without_gold(baseline["signature"]), _signature_without_gold(candidate["signature"])
+    if sig_a != sig_b:
+        differ = [f"{a} vs {b}" for a, b in zip(sig_a, sig_b) if a != b] or ["different number of parts"]
+        if not options.allow_different_signature:
+            raise UserError(f"the runs have different scoring signatures ({'; '.join(differ)}); "
+                            "pass --allow-different-signature to compare anyway")
+        marks.append(f"DIFFERENT SCORING SIGNATURE: {'; '.join(differ)}; the numbers are not directly comparable")
+    return marks
+
+
+# --------------------------------------------------------------------------- the comparison
+
+def compare_results(baseline: dict, candidate: dict, options: CompareOptions = CompareOptions(),
+                    labels: tuple[str, str] = ("baseline", "candidate")) -> dict:
+    """The whole comparison as a JSON-ready dict (what --json prints and every renderer reads)."""
+    from harness.aggregate import can_reach
+
+    check_results(baseline, labels[0])
+    check_results(candidate, labels[1])
+    marks = compatibility(baseline, candidate, options)
+    wanted = set(options.systems)
+    names_a = {n for n in baseline["systems"] if not wanted or n in wanted}
+    names_b = {n for n in candidate["systems"] if not wanted or n in wanted}
+    unknown = wanted - names_a - names_b
+    if unknown:
+        raise UserError(f"no system named {sorted(unknown)[0]!r} in either run", None, None, "--system")
+    systems = {name: _compare_system(baseline["systems"][name], candidate["systems"][name], options)
+               for name in sorted(names_a & names_b)}
+    regressions = [{"system": name, "metric": row["metric"], "baseline": row["baseline"],
+                    "candidate": row["candidate"], "delta": row["delta"], "tolerance": row["tolerance"],
+                    "p_value": row["p_value"], "reason": row["status"]}
+                   for name, s in systems.items() for row in s["metrics"] if row["regression"]]
+    for name in sorted(names_a - names_b):
+        regressions.append({"system": name, "metric": None, "baseline": None, "candidate": None, "delta": None,
+                            "tolerance": None, "p_value": None, "reason": "system missing from the candidate"})
+    notes = []
+    unreachable: dict[tuple[int, float], list[str]] = {}
+    for name, s in systems.items():
+        if s["documents"] and not can_reach(options.alpha, s["document_test_floor"]):
+            unreachable.setdefault((s["documents"], s["document_test_floor"]), []).append(name)
+    for (n, floor), names in unreachable.items():
+        who = "every system" if len(names) == len(systems) else ", ".join(names)
+        notes.append(f"{who}: with {n} paired documents the document-level test cannot reach "
+                     f"p < {options.alpha:g} (smallest possible p = {floor:.3g})")
+    for name, s in systems.items():
+        ct = s.get("claim_test")
+        if ct and ct["discordant"] and not can_reach(options.alpha, ct["p_floor"]):
+            notes.append(f"{name}: only {ct['discordant']} gold claim(s) flipped; the claim-level test cannot "
+                         f"reach p < {options.alpha:g} (smallest possible p = {ct['p_floor']:.3g})")
+    return {
+        "baseline": _run_info(baseline, labels[0]),
+        "candidate": _run_info(candidate, labels[1]),
+        "marks": marks,
+        "alpha": options.alpha,
+        "require_significance": options.require_significance,
+        "default_tolerance": options.default_tolerance,
+        "systems": systems,
+        "only_in_baseline": sorted(names_a - names_b),
+        "only_in_candidate": sorted(names_b - names_a),
+        "regressions": regressions,
+        "notes": notes,
+    }
+
+
+def _run_info(results: dict, label: str) -> dict:
+    manifest = results.get("manifest") or {}
+    info = {"label": label, "gold_sha256": results["gold_sha256"], "signature": results["signature"],
+            "n_documents": results["n_documents"]}
+    for key in ("tag", "git_commit", "harness_version"):
+        value = results.get(key) or manifest.get(key)
+        if isinstance(value, str):
+            info[key] = value
+    return info
+
+
+def _compare_system(a: dict, b: dict, options: CompareOptions) -> dict:
+    from harness.aggregate import paired_test
+    from harness.report import metrics as M
+
+    docs = sorted(set(a["per_doc"]) & set(b["per_doc"]))
+    claim_test, flipped = _claim_test(a, b, docs)
+    rows = []
+    for metric in M.METRICS:
+        if not a.get(metric.task) and not b.get(metric.task):
+            continue
+        va, vb = M.system_value(a, metric), M.system_value(b, metric)
+        tolerance = options.tolerance(metric.name)
+        row = {"metric": metric.name, "baseline": va, "candidate": vb, "delta": None,
+               "higher_is_better": metric.higher_is_better, "tolerance": tolerance, "test": None,
+               "p_value": None, "p_floor": None, "significant": False, "regression": False, "status": "n/a"}
+        rows.append(row)
+        if va is None:
+            row["status"] = "new in candidate" if vb is not None else "n/a"
+            continue
+        if vb is None:
+            task_missing = not b.get(metric.task)
+            row["status"] = "missing from the candidate" if task_missing else "n/a in candidate"
+            row["regression"] = task_missing and tolerance is not None
+            continue
+        row["delta"] = vb - va
+        pairs = [(M.doc_value(a["per_doc"][d], metric), M.doc_value(b["per_doc"][d], metric)) for d in docs]
+        pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
+        test = paired_test([x for x, _ in pairs], [y for _, y in pairs], options.n_boot, options.seed)
+        row["test"] = test["test"]
+        row["n"] = test["n"]
+        row["p_value"], row["p_floor"] = test["p_value"], test["p_floor"]
+        by = []
+        if test["p_value"] is not None and test["p_value"] < options.alpha:
+            by.append("documents")
+        if metric.claim_level and claim_test and claim_test["p_value"] < options.alpha:
+            by.append("claims")
+        row["significant"] = bool(by)
+        row["significant_by"] = by
+        worse_by = -row["delta"] if metric.higher_is_better else row["delta"]
+        dropped = tolerance is not None and worse_by > tolerance + EPSILON
+        row["regression"] = dropped and (row["significant"] or not options.require_significance)
+        if dropped:
+            row["status"] = "REGRESSION" if row["regression"] else "drop, not significant"
+        elif tolerance is not None and worse_by > EPSILON:
+            row["status"] = "within tolerance"
+        elif worse_by < -EPSILON:
+            row["status"] = "improved"
+        else:
+            row["status"] = "ok" if tolerance is not None else "not gated"
+    n = len(docs)
+    floor = (min(1.0, 2.0 / 2 ** n) if n <= 16 else 1.0 / (options.n_boot + 1)) if n else None
+    return {"documents": n, "document_test_floor": floor, "metrics": rows, "claim_test": claim_test,
+            "flipped": flipped}
+
+
+def _claim_test(a: dict, b: dict, docs: list[str]) -> tuple[dict | None, dict]:
+    """Exact McNemar on gold claims matched by exactly one of the runs; and which claims flipped."""
+    from harness.aggregate import mcnemar_exact
+
+    lost, gained = [], []
+    any_claims = False
+    for doc_id in docs:
+        ca, cb = a["per_doc"][doc_id].get("claims"), b["per_doc"][doc_id].get("claims")
+        if ca is None or cb is None:
+            continue
+        any_claims = True
+        ma, mb = set(ca.get("matched", [])), set(cb.get("matched", []))
+        lost += [{"doc_id": doc_id, "gold_id": g} for g in sorted(ma - mb)]
+        gained += [{"doc_id": doc_id, "gold_id": g} for g in sorted(mb - ma)]
+    flipped = {"matched_to_missed": lost, "missed_to_matched": gained}
+    if not any_claims:
+        return None, flipped
+    test = mcnemar_exact(len(lost), len(gained))
+    test["discordant"] = len(lost) + len(gained)
+    return test, flipped
+
+
+def has_regression(comparison: dict) -> bool:
+    return bool(comparison["regressions"])
+
+
+# --------------------------------------------------------------------------- rendering
+
+def _num(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2g}" if value < 0.001 else f"{value:.3f}"
+
+
+def _tol(value: float | None) -> str:
+    return "off" if value is None else f"{value:g}"
+
+
+def metric_rows(comparison: dict) -> list[dict]:
+    rows = []
+    for name, s in comparison["systems"].items():
+        for r in s["metrics"]:
+            rows.append({"system": name, "metric": r["metric"], "baseline": r["baseline"], "candidate": r["candidate"],
+                         "delta": _num(r["delta"], signed=True), "p (docs)": _p(r["p_value"]),
+                         "p floor": _p(r["p_floor"]), "p < alpha": "+".join(r.get("significant_by", [])),
+                         "tolerance": _tol(r["tolerance"]), "status": r["status"]})
+    return rows
+
+
+COLUMNS = ["system", "metric", "baseline", "candidate", "delta", "p (docs)", "p floor", "p < alpha", "tolerance",
+           "status"]
+
+
+def _claim_line(name: str, s: dict) -> str | None:
+    ct = s.get("claim_test")
+    if not ct:
+        return None
+    flips = s["flipped"]
+    return (f"{name}: gold claims matched→missed {len(flips['matched_to_missed'])}, missed→matched "
+            f"{len(flips['missed_to_matched'])}; exact McNemar p = {_p(ct['p_value'])} "
+            f"(smallest possible {_p(ct['p_floor'])})")
+
+
+def _verdict(comparison: dict) -> str:
+    n = len(comparison["regressions"])
+    if not n:
+        return "no regression"
+    items = ", ".join(f"{r['system']} {r['metric'] or ''}".strip() for r in comparison["regressions"])
+    return f"{n} regression(s): {items}"
+
+
+def _flip_list(items: list[dict], limit: int | None) -> str:
+    shown = items if limit is None else items[:limit]
+    text = ", ".join(f"{x['doc_id']}:{x['gold_id']}" for x in shown)
+    if limit is not None and len(items) > limit:
+        text += f", … and {len(items) - limit} more"
+    return text
+
+
+def to_text(comparison: dict) -> str:
+    from harness.report.tables import text_table
+
+    a, b = comparison["baseline"], comparison["candidate"]
+    out = [f"baseline:  {a['label']}", f"candidate: {b['label']}"]
+    out += [f"WARNING: {m}" for m in comparison["marks"]]
+    out += ["", text_table(metric_rows(comparison), COLUMNS), ""]
+    for name, s in comparison["systems"].items():
+        line = _claim_line(name, s)
+        if line:
+            out.append(line)
+            for key, title in (("matched_to_missed", "  now missed"), ("missed_to_matched", "  now matched")):
+                if s["flipped"][key]:
+                    out.append(f"{title}: {_flip_list(s['flipped'][key], 20)}")
+    for key, title in (("only_in_baseline", "only in baseline"), ("only_in_candidate", "only in candidate")):
+        if comparison[key]:
+            out.append(f"systems {title}: {', '.join(comparison[key])}")
+    out += [f"note: {n}" for n in comparison["notes"]]
+    gate = " (only drops a paired test confirms)" if comparison["require_significance"] else ""
+    out.append(f"result: {_verdict(comparison)}{gate}; alpha {comparison['alpha']:g}")
+    return "\n".join(out) + "\n"
+
+
+def to_markdown(comparison: dict) -> str:
+    from harness.report.tables import markdown_table
+
+    a, b = comparison["baseline"], comparison["candidate"]
+    ok = not comparison["regressions"]
+    out = [f"## Comparison: {'✅' if ok else '❌'} {_verdict(comparison)}", "",
+           f"baseline `{a['label']}` → candidate `{b['label']}`"]
+    out += [f"\n> **Warning:** {m}" for m in comparison["marks"]]
+    out += ["", markdown_table(metric_rows(comparison), COLUMNS), ""]
+    for name, s in comparison["systems"].items():
+        line = _claim_line(name, s)
+        if not line:
+            continue
+        out.append(f"- {line}")
+        for key, title in (("matched_to_missed", "now missed"), ("missed_to_matched", "now matched")):
+            items = s["flipped"][key]
+            if items:
+                out.append(f"  <details><summary>{len(items)} {title}</summary>\n\n  "
+                           f"{_flip_list(items, None)}\n  </details>")
+    for key, title in (("only_in_baseline", "only in baseline"), ("only_in_candidate", "only in candidate")):
+        if comparison[key]:
+            out.append(f"- systems {title}: {', '.join(comparison[key])}")
+    out += [f"- note: {n}" for n in comparison["notes"]]
+    out.append(f"\nTolerances are absolute (default {comparison['default_tolerance']:g}); p (docs) is the paired test "
+               f"over documents, p floor the smallest p it could reach; alpha {comparison['alpha']:g}.")
+    out.append(f"\n<sub>signature `{b['signature']}`</sub>")
+    return "\n".join(out) + "\n"
+
+
+def to_json(comparison: dict) -> str:
+    return json.dumps(comparison, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# --------------------------------------------------------------------------- command line
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("baseline", type=Path, help="baseline results.json (or its run folder)")
+    p.add_argument("candidate", type=Path, help="candidate results.json (or its run folder)")
+    p.add_argument("--format", choices=("table", "md", "json"), default="table", help="what to print (default table)")
+    p.add_argument("--json", action="store_true", help="print JSON (same as --format json)")
+    p.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown to FILE")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML: one test case per gated metric")
+    p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a metric regresses")
+    p.add_argument("--tolerance", action="append", default=[], metavar="METRIC=VALUE",
+                   help=f"allowed drop for a metric (default {DEFAULT_TOLERANCE}; METRIC may be 'default'; "
+                        "VALUE 'off' = not gated)")
+    p.add_argument("--tolerances", type=Path, metavar="FILE", help="YAML mapping of METRIC: VALUE (flags win)")
+    p.add_argument("--require-significance", action="store_true",
+                   help="count a drop as a regression only if a paired test agrees (p < alpha)")
+    p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help=f"significance level (default {DEFAULT_ALPHA})")
+    p.add_argument("--system", action="append", default=[], help="compare only this system (repeatable)")
+    p.add_argument("--allow-different-gold", action="store_true", help="compare runs scored on different gold")
+    p.add_argument("--allow-different-signature", action="store_true",
+                   help="compare runs scored with different settings (threshold, ROUGE options, version)")
+
+
+def _parse_tolerance(metric: str, raw: object, path: Path | None, line: int | None) -> tuple[str, float | None]:
+    from harness.report.metrics import BY_NAME
+
+    metric = str(metric).strip()
+    if metric != "default" and metric not in BY_NAME:
+        raise UserError(f"unknown metric {metric!r} (known: default, {', '.join(BY_NAME)})", path, line, "--tolerance")
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("off", "none", "null")) or raw is False:
+        if metric == "default":
+            raise UserError("the default tolerance must be a number", path, line, "--tolerance")
+        return metric, None
+    try:
+        value = float(raw) if not isinstance(raw, bool) else math.nan
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise UserError(f"tolerance for {metric} must be a number >= 0 or 'off', got {raw!r}", path, line,
+                        "--tolerance")
+    return metric, value
+
+
+def tolerances_from(flags: list[str], file: Path | None) -> tuple[dict, float]:
+    from harness.io import line_of, read_yaml
+
+    tolerances: dict = {}
+    if file is not None:
+        data = read_yaml(file)
+        if isinstance(data, dict) and isinstance(data.get("tolerances"), dict):
+            data = data["tolerances"]
+        if not isinstance(data, dict):
+            raise UserError("expected a mapping of metric: tolerance", file, line_of(data))
+        for metric, raw in data.items():
+            key, value = _parse_tolerance(metric, raw, file, line_of(data))
+            tolerances[key] = value
+    for flag in flags:
+        metric, sep, raw = flag.partition("=")
+        if not sep:
+            raise UserError(f"expected METRIC=VALUE, got {flag!r}", None, None, "--tolerance")
+        key, value = _parse_tolerance(metric, raw.strip(), None, None)
+        tolerances[key] = value
+    default = tolerances.pop("default", DEFAULT_TOLERANCE)
+    return tolerances, default
+
+
+def options_from(args: argparse.Namespace) -> CompareOptions:
+    if not 0 < args.alpha < 1:
+        raise UserError(f"alpha must be between 0 and 1, got {args.alpha}", None, None, "--alpha")
+    tolerances, default = tolerances_from(args.tolerance, args.tolerances)
+    return CompareOptions(tolerances=tolerances, default_tolerance=default, alpha=args.alpha,
+                          require_significance=args.require_significance,
+                          allow_different_gold=args.allow_different_gold,
+                          allow_different_signature=args.allow_different_signature, systems=tuple(args.system))
+
+
+def report(baseline: dict, candidate: dict, args: argparse.Namespace, labels: tuple[str, str]) -> int:
+    """Compare two loaded runs, print and write what args ask for, and return the exit code.
+
+    The seam for other baselines (a tagged or previous run from the history database): load the
+    dicts any way, then call this.
+    """
+    from harness.junit import junit_xml
+
+    comparison = compare_results(baseline, candidate, options_from(args), labels)
+    fmt = "json" if args.json else args.format
+    render = {"table": to_text, "md": to_markdown, "json": to_json}[fmt]
+    print(render(comparison), end="")
+    if args.markdown:
+        atomic_write(args.markdown, to_markdown(comparison))
+    if args.junit:
+        atomic_write(args.junit, junit_xml(comparison))
+    return 1 if args.fail_on_regression and has_regression(comparison) else 0
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    options_from(args)  # bad flags fail before any file is read
+    baseline, candidate = load_results(args.baseline), load_results(args.candidate)
+    return report(baseline, candidate, args, (str(args.baseline), str(args.candidate)))

@@ -1,0 +1,240 @@
+"""One self-contained HTML report: no network, no script, every interpolated string escaped.
+
+Model output is hostile input here: a summary may contain markup meant to run in a reader's
+browser. Every string goes through `e()` (html.escape with quotes), images are base64 data: URIs,
+and a Content-Security-Policy forbids scripts as a second wall should an escape ever be missed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from html import escape
+
+from harness.records import Corpus, Prediction
+from harness.report import metrics as M
+from harness.report import run_tables as T
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:1rem 2rem;color:#1d1d1f}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:13px}th,td{border:1px solid #ddd;padding:3px 7px;vertical-align:top}
+th{background:#f4f4f6;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.meta{color:#555;font-size:12px;word-break:break-all}.note{color:#555}
+nav a{margin-right:1rem}figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #eee}
+details{margin:.4rem 0}details>summary{cursor:pointer;font-weight:600}details.system{margin-left:1rem}
+.cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.text{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:.5rem;margin:.3rem 0}
+.matched{color:#1a7f37}.missed{color:#b42318}.optional{color:#6e6e73}.why{color:#9a6700}
+.fail{color:#b42318;font-weight:600}
+"""
+
+REASONS = {
+    "below_threshold": "below threshold",
+    "duplicate": "duplicate (its best gold claim was already matched by another prediction)",
+    "excluded_content": "excluded page content (caption, byline, related story …)",
+    "optional": "matched an optional gold claim (not counted)",
+}
+
+
+def e(value: object) -> str:
+    """Escape anything for HTML text or a quoted attribute."""
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float) or value is None:
+        return f'<td class="num">{e(T.fmt(value))}</td>'
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f'<td class="num">{e(value)}</td>'
+    return f"<td>{e(value)}</td>"
+
+
+def html_table(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    head = "".join(f"<th>{e(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(r.get(c)) for c in columns) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _reason(row: dict, threshold: float | None) -> str:
+    outcome = row["outcome"]
+    if outcome.startswith("veto:"):
+        return f"vetoed ({outcome[5:]} mismatch) although similarity {row['score']:.3f} passed the threshold"
+    if outcome == "below_threshold" and threshold is not None:
+        return f"below threshold: best similarity {row['score']:.3f} < {threshold:.2f}"
+    return REASONS.get(outcome, outcome)
+
+
+# --------------------------------------------------------------------------- sections
+
+def _header(results: dict, manifest: dict | None) -> str:
+    n_sys = len(results["systems"])
+    parts = [f"<h1>Evaluation report</h1><p>{e(n_sys)} system(s) on {e(results['n_documents'])} documents.</p>",
+             f'<p class="meta">gold sha256 {e(results["gold_sha256"])}<br>signature {e(results["signature"])}</p>']
+    if manifest:
+        dumped = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+        parts.append(f'<details><summary>Run manifest</summary><pre class="text">{e(dumped)}</pre></details>')
+    parts.append('<nav><a href="#leaderboard">Leaderboard</a><a href="#plots">Plots</a>'
+                 '<a href="#per-doc">Per document</a><a href="#sensitivity">Threshold sensitivity</a>'
+                 '<a href="#documents">Documents</a></nav>')
+    return "\n".join(parts)
+
+
+def _leaderboard(results: dict) -> str:
+    board = T.leaderboard(results)
+    parts = ['<section id="leaderboard"><h2>Leaderboard</h2>']
+    for task in board["tasks"]:
+        rows, columns = T.task_rows(board, task)
+        parts.append(f"<h3>{e(T.TASK_TITLES[task])}</h3>{html_table(rows, columns)}")
+    parts.append(f'<p class="note">n = {e(board["n_documents"])} documents. {e(T.CI_NOTE)}</p></section>')
+    return "\n".join(parts)
+
+
+def _plots(plots: dict[str, dict[str, bytes]]) -> str:
+    captions = {"metrics": "Each metric per system; whiskers are 95% bootstrap intervals where computed.",
+                "precision_recall": "Claim precision against recall; dashed lines are equal F1.",
+                "sensitivity": "Claim F1 when rescored at each match threshold; the dotted line is the run's."}
+    parts = ['<section id="plots"><h2>Plots</h2>']
+    for name, files in plots.items():
+        data = base64.b64encode(files["svg"]).decode("ascii")
+        parts.append(f'<figure><img alt="{e(name)} plot" src="data:image/svg+xml;base64,{data}">'
+                     f"<figcaption>{e(captions.get(name, name))}</figcaption></figure>")
+    if not plots:
+        parts.append("<p>No plots (no scores).</p>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _per_doc(results: dict) -> str:
+    rows = T.per_doc(results)
+    named, columns = T.labelled(rows, T.per_doc_columns(rows))
+    return f'<section id="per-doc"><h2>Per-document scores</h2>{html_table(named, columns)}</section>'
+
+
+def _sensitivity(results: dict) -> str:
+    rows = T.sensitivity_rows(results)
+    if not rows:
+        return '<section id="sensitivity"><h2>Threshold sensitivity</h2><p>No system extracted claims.</p></section>'
+    run = (results.get("sensitivity") or {}).get("run_threshold")
+    return (f'<section id="sensitivity"><h2>Threshold sensitivity</h2><p class="note">Claim scores with the whole run '
+            f"rescored at each match threshold (the run used {e(T.fmt(run))}).</p>"
+            f"{html_table(rows, T.SENSITIVITY_COLUMNS)}</section>")
+
+
+def _system_block(doc, name: str, entry: dict, prediction: Prediction | None, decisions: list[dict],
+                  threshold: float | None) -> str:
+    summary, claims = entry.get("summary"), entry.get("claims")
+    head = [f"<b>{e(name)}</b>"]
+    if summary:
+        head.append(f"RL {e(T.fmt(summary['rougeL']['fmeasure']))}")
+    if claims:
+        head.append(f"claims P {e(T.fmt(claims['precision']))} R {e(T.fmt(claims['recall']))} "
+                    f"F1 {e(T.fmt(claims['f1']))}")
+    if entry.get("failure"):
+        head.append(f'<span class="fail">failure: {e(entry["failure"])}</span>')
+    parts = [f'<details class="system"><summary>{" · ".join(head)}</summary>']
+    if summary is not None:
+        refs = "".join(f'<div><i>{e(s.length)} ({e(s.id)})</i><p class="text">{e(s.text)}</p></div>'
+                       for s in doc.summaries)
+        text = prediction.summary if prediction and prediction.summary is not None else ""
+        parts.append(f'<div class="cols"><div><h4>Summary</h4><p class="text">{e(text)}</p>'
+                     f"<p>claim coverage {e(T.fmt(summary['claim_coverage']))}; covered: "
+                     f"{e(', '.join(summary.get('covered_claims', [])) or 'none')}</p></div>"
+                     f"<div><h4>References</h4>{refs}</div></div>")
+    if claims is not None:
+        parts.append(_claims_block(doc, claims, prediction, decisions, threshold))
+    parts.append("</details>")
+    return "\n".join(parts)
+
+
+def _claims_block(doc, claims: dict, prediction: Prediction | None, decisions: list[dict],
+                  threshold: float | None) -> str:
+    matched = set(claims.get("matched", []))
+    texts = [c.text for c in (prediction.claims or ())] if prediction else []
+    by_gold = {d["gold_id"]: d for d in decisions if d["gold_id"]}
+    nearest: dict[str, list[dict]] = {}
+    for d in decisions:
+        if not d["gold_id"] and d["best_gold"]:
+            nearest.setdefault(d["best_gold"], []).append(d)
+    rows = []
+    order = {"missed": 0, "matched": 1, "optional": 2}  # misses first: they are what a reader looks for
+    for claim in sorted(doc.claims, key=lambda c: order["matched" if c.id in matched else
+                                                            "optional" if c.optional else "missed"]):
+        hit = by_gold.get(claim.id)
+        if claim.id in matched:
+            status, cls = "matched", "matched"
+        elif claim.optional:
+            status, cls = "optional" + (" (matched, not counted)" if hit else ""), "optional"
+        else:
+            status, cls = "missed", "missed"
+        if hit:
+            by = f"#{hit['prediction']} ({hit['score']:.3f}): {_text(texts, hit)}"
+        elif claim.id in nearest:
+            near = max(nearest[claim.id], key=lambda d: d["score"])
+            by = (f"closest: #{near['prediction']} ({near['score']:.3f}, {_reason(near, threshold)}): "
+                  f"{_text(texts, near)}")
+        else:
+            by = ""
+        rows.append(f'<tr><td>{e(claim.id)}</td><td class="{cls}">{e(status)}</td><td>{e(claim.text)}</td>'
+                    f"<td>{e(by)}</td></tr>")
+    parts = [f"<h4>Gold claims: {e(len(matched))} matched, {e(claims['fn'])} missed</h4>",
+             "<table><thead><tr><th>id</th><th>status</th><th>gold claim</th><th>matched by / closest prediction</th>"
+             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"]
+    unmatched = [d for d in decisions if d["outcome"] != "matched"]
+    gold_text = {c.id: c.text for c in doc.claims}
+    if unmatched:
+        rows = [f'<tr><td class="num">{e(d["prediction"])}</td><td>{e(_text(texts, d))}</td>'
+                f'<td class="why">{e(_reason(d, threshold))}</td><td class="num">{d["score"]:.3f}</td>'
+                f"<td>{e(d['best_gold'] or '')}: {e(gold_text.get(d['best_gold'] or '', ''))}</td></tr>"
+                for d in unmatched]
+        parts.append(f"<h4>Predictions that matched nothing ({e(len(unmatched))})</h4><table><thead><tr><th>#</th>"
+                     "<th>prediction</th><th>why</th><th>score</th><th>closest gold claim</th></tr></thead>"
+                     f"<tbody>{''.join(rows)}</tbody></table>")
+    else:
+        parts.append(f"<p>All {e(len(texts))} predicted claims matched a gold claim.</p>")
+    return "\n".join(parts)
+
+
+def _text(texts: list[str], decision: dict) -> str:
+    i = decision["prediction"]
+    return texts[i] if i < len(texts) else decision.get("text", "")
+
+
+def _documents(results: dict, corpus: Corpus, predictions: Sequence[Prediction], decisions: Sequence[dict]) -> str:
+    from harness.report.sensitivity import run_settings
+
+    threshold, _, _ = run_settings(results)
+    given = {(p.system, p.doc_id): p for p in predictions}
+    logged: dict[tuple[str, str], list[dict]] = {}
+    for d in decisions:
+        logged.setdefault((d["system"], d["doc_id"]), []).append(d)
+    systems = M.ranked_systems(results)
+    parts = ['<section id="documents"><h2>Documents</h2><p class="note">For each document and system: the summary '
+             "beside its references, the gold claims matched and missed, and the predictions that matched nothing "
+             "with the reason from the decision log.</p>"]
+    for doc in corpus.documents:
+        title = f"{doc.doc_id}" + (f" — {doc.headline}" if doc.headline else "")
+        parts.append(f'<details class="doc" id="doc-{e(doc.doc_id)}"><summary>{e(title)}</summary>')
+        for name in systems:
+            entry = results["systems"][name]["per_doc"].get(doc.doc_id)
+            if entry is None:
+                continue
+            parts.append(_system_block(doc, name, entry, given.get((name, doc.doc_id)),
+                                       logged.get((name, doc.doc_id), []), threshold))
+        parts.append("</details>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render(results: dict, corpus: Corpus, predictions: Sequence[Prediction], decisions: Sequence[dict],
+           plots: dict[str, dict[str, bytes]], manifest: dict | None = None) -> str:
+    """The whole report as one string."""
+    title = f"harness report: {', '.join(M.ranked_systems(results))}"
+    body = "\n".join([_header(results, manifest), _leaderboard(results), _plots(plots), _per_doc(results),
+                      _sensitivity(results), _documents(results, corpus, predictions, decisions)])
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{e(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")

@@ -1,0 +1,193 @@
+"""The tables of one run (leaderboard, per-document scores, threshold sensitivity), built only from the results dict.
+
+Every number in results/RUN/*.{txt,md,csv,json} and in report.html comes through these rows,
+so a table can never disagree with results.json.
+"""
+
+from __future__ import annotations
+
+from harness.report import metrics as M
+from harness.report.tables import csv_table, markdown_table, text_table
+
+CI_NOTE = ("95% intervals are seeded bootstrap over documents. With few documents they are wide; "
+           "differences smaller than the intervals are not evidence.")
+
+
+def fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def fmt_ci(value: float | None, ci: list[float] | None) -> str:
+    return fmt(value) if not ci else f"{fmt(value)} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+# --------------------------------------------------------------------------- leaderboard
+
+def leaderboard(results: dict) -> dict:
+    """Systems × metrics with intervals: the structure behind leaderboard.{json,csv,md,txt}."""
+    rows = []
+    for name in M.ranked_systems(results):
+        system = results["systems"][name]
+        values = {}
+        for metric in M.METRICS:
+            if system.get(metric.task):
+                values[metric.name] = {"value": M.system_value(system, metric), "ci95": M.system_ci(system, metric)}
+        claims = system.get("claims") or {}
+        if claims:
+            values["claims.f1"]["ci95_docs_then_claims"] = claims.get("f1_ci95_docs_then_claims")
+        rows.append({"system": name, "metrics": values, "failures": system.get("failures", 0),
+                     "missing": len(system.get("missing", []))})
+    return {"signature": results["signature"], "gold_sha256": results["gold_sha256"],
+            "n_documents": results["n_documents"], "tasks": M.tasks_present(results),
+            "metrics": [m.name for m in M.METRICS], "systems": rows}
+
+
+def task_rows(board: dict, task: str) -> tuple[list[dict], list[str]]:
+    metrics = M.for_task(task)
+    columns = ["system"] + [m.label for m in metrics] + (["F1 CI docs+claims"] if task == "claims" else []) \
+        + ["fail", "missing"]
+    rows = []
+    for entry in board["systems"]:
+        values = entry["metrics"]
+        if not any(m.name in values for m in metrics):
+            continue
+        row: dict = {"system": entry["system"], "fail": entry["failures"], "missing": entry["missing"]}
+        for m in metrics:
+            v = values[m.name]
+            row[m.label] = fmt_ci(v["value"], v["ci95"]) if v["ci95"] else v["value"]
+        if task == "claims":
+            ci = values["claims.f1"].get("ci95_docs_then_claims")
+            row["F1 CI docs+claims"] = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else None
+        rows.append(row)
+    primary = "claims.f1" if task == "claims" else "summary.rougeL"
+    value = {e["system"]: (e["metrics"].get(primary) or {}).get("value") for e in board["systems"]}
+    rows.sort(key=lambda r: -(value[r["system"]] if value[r["system"]] is not None else -1.0))  # stable: ties keep rank
+    return rows, columns
+
+
+TASK_TITLES = {"summary": "Summaries (ROUGE F1, mean over documents)",
+               "claims": "Claims (micro-averaged precision, recall and F1 over gold claims)"}
+
+
+def leaderboard_text(results: dict) -> str:
+    board = leaderboard(results)
+    parts = []
+    for task in board["tasks"]:
+        rows, columns = task_rows(board, task)
+        parts.append(text_table(rows, columns, title=TASK_TITLES[task]))
+    parts.append(f"n = {board['n_documents']} documents. {CI_NOTE}\nsignature: {board['signature']}")
+    return "\n\n".join(parts) + "\n"
+
+
+def leaderboard_markdown(results: dict, heading: str = "##") -> str:
+    board = leaderboard(results)
+    parts = [f"{heading} Leaderboard"]
+    for task in board["tasks"]:
+        rows, columns = task_rows(board, task)
+        parts.append(f"{heading}# {TASK_TITLES[task]}\n\n{markdown_table(rows, columns)}")
+    parts.append(f"n = {board['n_documents']} documents. {CI_NOTE}\n\n"
+                 f"<sub>gold `{board['gold_sha256'][:12]}` · signature `{board['signature']}`</sub>")
+    return "\n\n".join(parts) + "\n"
+
+
+def leaderboard_csv(results: dict) -> str:
+    board = leaderboard(results)
+    columns = ["system"]
+    rows = []
+    for m in M.METRICS:
+        if any(m.name in e["metrics"] for e in board["systems"]):
+            columns.append(m.name)
+            if any((e["metrics"].get(m.name) or {}).get("ci95") for e in board["systems"]):
+                columns += [f"{m.name}.ci_low", f"{m.name}.ci_high"]
+    columns += ["failures", "missing"]
+    for entry in board["systems"]:
+        row = {"system": entry["system"], "failures": entry["failures"], "missing": entry["missing"]}
+        for name, v in entry["metrics"].items():
+            row[name] = v["value"]
+            if v["ci95"]:
+                row[f"{name}.ci_low"], row[f"{name}.ci_high"] = v["ci95"]
+        rows.append(row)
+    return csv_table(rows, columns)
+
+
+# --------------------------------------------------------------------------- per document
+
+PER_DOC_METRICS = tuple(M.BY_NAME[n] for n in (
+    "summary.rouge1", "summary.rouge2", "summary.rougeL", "summary.rougeLsum", "summary.claim_coverage",
+    "summary.numeric_faithfulness", "claims.precision", "claims.recall", "claims.f1", "claims.weighted_recall"))
+
+
+def per_doc(results: dict) -> list[dict]:
+    """One row per (system, document), keyed by metric name, plus claim counts and failure."""
+    rows = []
+    for name in M.ranked_systems(results):
+        for doc_id, entry in sorted(results["systems"][name]["per_doc"].items()):
+            row: dict = {"system": name, "doc_id": doc_id}
+            for m in PER_DOC_METRICS:
+                row[m.name] = M.doc_value(entry, m)
+            claims = entry.get("claims")
+            for key in ("tp", "fp", "fn"):
+                row[f"claims.{key}"] = claims[key] if claims else None
+            row["failure"] = entry.get("failure", "")
+            rows.append(row)
+    return rows
+
+
+def per_doc_columns(rows: list[dict]) -> list[str]:
+    columns = ["system", "doc_id"]
+    for key in [m.name for m in PER_DOC_METRICS] + ["claims.tp", "claims.fp", "claims.fn"]:
+        if any(r[key] is not None for r in rows):
+            columns.append(key)
+    return columns + ["failure"]
+
+
+def labelled(rows: list[dict], columns: list[str]) -> tuple[list[dict], list[str]]:
+    labels = {m.name: m.label for m in M.METRICS}
+    labels.update({"claims.tp": "tp", "claims.fp": "fp", "claims.fn": "fn"})
+    new_columns = [labels.get(c, c) for c in columns]
+    return [{labels.get(k, k): v for k, v in r.items()} for r in rows], new_columns
+
+
+def per_doc_markdown(results: dict) -> str:
+    rows = per_doc(results)
+    named, columns = labelled(rows, per_doc_columns(rows))
+    return f"## Per-document scores\n\n{markdown_table(named, columns)}\n"
+
+
+def per_doc_csv(results: dict) -> str:
+    rows = per_doc(results)
+    return csv_table(rows, per_doc_columns(rows))
+
+
+# --------------------------------------------------------------------------- threshold sensitivity
+
+SENSITIVITY_COLUMNS = ["system", "threshold", "precision", "recall", "f1", "tp", "fp", "fn"]
+
+
+def sensitivity_rows(results: dict) -> list[dict]:
+    sens = results.get("sensitivity") or {}
+    rows = []
+    for name in M.ranked_systems(results):
+        for row in (sens.get("systems") or {}).get(name, []):
+            rows.append({"system": name, **row})
+    return rows
+
+
+def sensitivity_markdown(results: dict) -> str:
+    sens = results.get("sensitivity") or {}
+    rows = sensitivity_rows(results)
+    if not rows:
+        return "## Match-threshold sensitivity\n\nNo system extracted claims.\n"
+    run = sens.get("run_threshold")
+    wide_columns = ["system"] + [f"F1 @{t:.2f}" + (" (run)" if run is not None and abs(t - run) < 1e-9 else "")
+                                 for t in sens["thresholds"]]
+    wide = []
+    for name in [n for n in M.ranked_systems(results) if n in sens["systems"]]:
+        wide.append({"system": name, **{c: r["f1"] for c, r in zip(wide_columns[1:], sens["systems"][name])}})
+    return ("## Match-threshold sensitivity\n\nClaim F1 when the whole run is rescored at each match threshold "
+            f"(the run used {fmt(run)}).\n\n{markdown_table(wide, wide_columns)}\n\n"
+            f"{markdown_table(rows, SENSITIVITY_COLUMNS)}\n")
+
+
+def sensitivity_csv(results: dict) -> str:
+    return csv_table(sensitivity_rows(results), SENSITIVITY_COLUMNS)

@@ -1,0 +1,79 @@
+"""Write a run's results folder: results.json, tables, decision log, sensitivity, plots and report.html.
+
+Every file is written atomically, and results.json last, so a folder with a results.json is complete.
+All tables are rendered from the final results dict (the one source of numbers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.io import atomic_write, write_json
+from harness.records import Corpus, Prediction
+
+TABLE_FILES = ("leaderboard.txt", "leaderboard.md", "leaderboard.csv", "leaderboard.json", "per_doc.md",
+               "per_doc.csv", "decisions.jsonl", "sensitivity.md", "sensitivity.csv", "report.html")
+
+
+def final_results(evaluation, corpus: Corpus, predictions: Sequence[Prediction], scorer,
+                  manifest: dict | None = None) -> dict:
+    """evaluation.results, plus the threshold sensitivity and (when given) the run manifest."""
+    from harness.report.sensitivity import sensitivity
+
+    results = dict(evaluation.results)
+    results["sensitivity"] = sensitivity(results, corpus, predictions, scorer)
+    if manifest is not None:
+        results["manifest"] = manifest
+    return results
+
+
+def _scorer_for(results: dict, corpus: Corpus):
+    """A Scorer with the run's matcher: the sensitivity rescoring needs its similarity and gold items
+    (thresholds and vetoes are passed per call, read from the signature)."""
+    from harness.report.sensitivity import run_settings
+    from harness.scoring.scorer import Scorer
+    from harness.scoring.settings import MATCHER_THRESHOLDS, ScoreSettings
+
+    _, _, matcher = run_settings(results)
+    return Scorer(corpus, ScoreSettings(matcher=matcher if matcher in MATCHER_THRESHOLDS else "lexical"))
+
+
+def write_outputs(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction],
+                  manifest: dict | None = None, *, scorer=None) -> Path:
+    """Write everything for one run into out_dir; returns the path of results.json.
+
+    `scorer` (optional) is the run's Scorer, to reuse its fitted similarity; without it one is built
+    with the matcher named in the results' signature.
+    """
+    from harness.evaluate import decision_log
+    from harness.report import html, plots, run_tables
+
+    out_dir = Path(out_dir)
+    scorer = scorer or _scorer_for(evaluation.results, corpus)
+    results = final_results(evaluation, corpus, predictions, scorer, manifest)
+    given = {(p.doc_id, p.system): p for p in predictions}
+    decisions = decision_log(evaluation.doc_scores, scorer, given)
+    drawn = plots.all_plots(results)
+
+    files: dict[str, str | bytes] = {
+        "leaderboard.txt": run_tables.leaderboard_text(results),
+        "leaderboard.md": run_tables.leaderboard_markdown(results),
+        "leaderboard.csv": run_tables.leaderboard_csv(results),
+        "leaderboard.json": json.dumps(run_tables.leaderboard(results), indent=2, ensure_ascii=False) + "\n",
+        "per_doc.md": run_tables.per_doc_markdown(results),
+        "per_doc.csv": run_tables.per_doc_csv(results),
+        "decisions.jsonl": "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in decisions),
+        "sensitivity.md": run_tables.sensitivity_markdown(results),
+        "sensitivity.csv": run_tables.sensitivity_csv(results),
+    }
+    for name, formats in drawn.items():
+        for fmt, data in formats.items():
+            files[f"plots/{name}.{fmt}"] = data
+    files["report.html"] = html.render(results, corpus, predictions, decisions, drawn, manifest)
+    for name, data in files.items():
+        atomic_write(out_dir / name, data)
+    results_path = out_dir / "results.json"
+    write_json(results_path, results)
+    return results_path
