@@ -1,0 +1,85 @@
+"""A cache of model outputs: one small JSON file per (adapter, version, options+prompt hash, document, task).
+
+A rerun calls no model, an interrupted run resumes where it stopped, and saved outputs can be
+rescored. Each entry is written atomically (temporary file + rename), so concurrent runs sharing a
+cache directory never see half a file: the worst case is the same entry written twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.io import dumps_canonical, write_json
+from harness.records import Document
+
+DEFAULT_DIR = Path(".cache") / "harness"
+FORMAT = 1
+
+
+def document_sha256(doc: Document) -> str:
+    """What an adapter can see of a document: its text and its regions (which decide the main story)."""
+    record = {"text": doc.text, "regions": [[r.start, r.end, r.label] for r in doc.regions],
+              "headline": doc.headline}
+    return hashlib.sha256(dumps_canonical(record).encode("utf-8")).hexdigest()
+
+
+def safe_name(name: str) -> str:
+    """A file-name-safe form of `name`: no separators, no leading dots, so no path traversal."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".")[:80]
+    return cleaned or "_"
+
+
+def entry_key(adapter: str, version: str, options_hash: str, doc_sha256: str, task: str) -> str:
+    material = {"format": FORMAT, "adapter": adapter, "version": version, "options": options_hash,
+                "doc": doc_sha256, "task": task}
+    return hashlib.sha256(dumps_canonical(material).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Cache:
+    """Counts hits and misses for the run manifest; a missing or corrupt entry is a miss."""
+
+    root: Path
+    hits: int = 0
+    misses: int = 0
+    writes: int = 0
+    corrupt: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
+
+    def path(self, adapter: str, key: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{64}", key):
+            raise ValueError("a cache key is a sha256 hex digest")
+        return self.root / safe_name(adapter) / key[:2] / f"{key}.json"
+
+    def get(self, adapter: str, key: str) -> dict | None:
+        path = self.path(adapter, key)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self._count("misses")
+            return None
+        except (OSError, ValueError):
+            entry = None
+        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("output"), dict):
+            self.corrupt.append(str(path))
+            self._count("misses")
+            return None
+        self._count("hits")
+        return entry
+
+    def put(self, adapter: str, key: str, entry: dict) -> None:
+        write_json(self.path(adapter, key), {**entry, "key": key, "format": FORMAT})
+        self._count("writes")
+
+    def stats(self) -> dict:
+        return {"dir": str(self.root), "hits": self.hits, "misses": self.misses, "writes": self.writes,
+                "corrupt": len(self.corrupt)}

@@ -1,0 +1,325 @@
+"""Run configs (YAML) and closed, typed options: every unknown name is an error that suggests the nearest valid one.
+
+A run config names the corpus, the tasks and the systems (an adapter plus its options):
+
+    tasks: [summary, claims]
+    corpus: {kind: gold}
+    systems:
+      - {name: lead-3, adapter: lead, options: {k: 3}}
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UserError
+from harness.io import dumps_canonical, line_of, read_text, read_yaml
+from harness.records import TASKS
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def nearest(name: str, valid: Iterable[str]) -> str | None:
+    """The valid name closest to `name` (difflib), or None when nothing is close."""
+    matches = difflib.get_close_matches(str(name), sorted(valid), n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def unknown_name_error(kind: str, name: str, valid: Iterable[str], path: Path | None = None,
+                       line: int | None = None, field_name: str | None = None) -> UserError:
+    valid = sorted(valid)
+    guess = nearest(name, valid)
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    return UserError(f"unknown {kind} {name!r}{hint} (valid: {', '.join(valid) or 'none'})", path, line,
+                     field_name or str(name))
+
+
+# --------------------------------------------------------------------------- typed options
+
+
+@dataclass(frozen=True)
+class Option:
+    """One declared adapter option. `kind` is str, int, float, bool, "argv" (list of strings) or "strings"."""
+
+    name: str
+    kind: type | str
+    default: Any = None
+    help: str = ""
+    choices: tuple = ()
+    required: bool = False
+    minimum: float | None = None
+
+
+def _kind_name(kind: type | str) -> str:
+    return kind if isinstance(kind, str) else kind.__name__
+
+
+def _coerce(option: Option, value: Any, where: str, path: Path | None, line: int | None) -> Any:
+    """Check (and lightly coerce: int -> float) one value; None is allowed only as "not set"."""
+    if value is None:
+        if option.required:
+            raise UserError(f"{where}: required option is null", path, line, option.name)
+        return None
+    kind = option.kind
+    ok = True
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif kind is str:
+        ok = isinstance(value, str)
+    elif kind in ("argv", "strings"):
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        if ok and kind == "argv" and not value:
+            raise UserError(f"{where}: needs at least one item (the program to run)", path, line, option.name)
+        value = tuple(value) if ok else value
+    if not ok:
+        expected = {"argv": "a list of strings", "strings": "a list of strings"}.get(_kind_name(kind),
+                                                                                     _kind_name(kind))
+        raise UserError(f"{where}: expected {expected}, got {type(value).__name__} {value!r}", path, line,
+                        option.name)
+    if option.choices:
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if item not in option.choices:
+                guess = nearest(item, option.choices)
+                hint = f"; did you mean {guess!r}?" if guess else ""
+                raise UserError(f"{where}: {item!r} is not one of {', '.join(map(str, option.choices))}{hint}",
+                                path, line, option.name)
+    if option.minimum is not None and isinstance(value, (int, float)) and value < option.minimum:
+        raise UserError(f"{where}: must be at least {option.minimum:g}, got {value!r}", path, line, option.name)
+    return value
+
+
+def check_options(specs: Sequence[Option], raw: Mapping[str, Any] | None, where: str,
+                  path: Path | None = None, line: int | None = None) -> dict[str, Any]:
+    """Validated options with defaults filled in; unknown names and wrong types raise UserError."""
+    raw = raw or {}
+    if not isinstance(raw, Mapping):
+        raise UserError(f"{where}: options must be a mapping", path, line, "options")
+    by_name = {o.name: o for o in specs}
+    for name in raw:
+        if name not in by_name:
+            raise unknown_name_error(f"option for {where}", name, by_name, path, line_of(raw) or line)
+    out = {}
+    for option in specs:
+        if option.name in raw:
+            out[option.name] = _coerce(option, raw[option.name], where, path, line_of(raw) or line)
+        elif option.required:
+            raise UserError(f"{where}: missing required option ({_kind_name(option.kind)}: {option.help})",
+                            path, line_of(raw) or line, option.name)
+        else:
+            default = option.default
+            out[option.name] = tuple(default) if isinstance(default, list) else default
+    return out
+
+
+def options_hash(options: Mapping[str, Any]) -> str:
+    """A short stable hash of resolved options (part of the cache key and the manifest)."""
+    return hashlib.sha256(dumps_canonical(_jsonable(options)).encode("utf-8")).hexdigest()[:16]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# --------------------------------------------------------------------------- run configs
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    name: str
+    adapter: str
+    options: dict = field(default_factory=dict, hash=False)
+    tasks: tuple[str, ...] | None = None
+    timeout: float | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """`kind: gold` (a gold folder or exported JSONL) or `kind: dataset` (local json/csv/parquet via datasets)."""
+
+    kind: str = "gold"
+    path: str | None = None
+    format: str | None = None
+    files: tuple[str, ...] = ()
+    split: str = "train"
+    id_column: str | None = None
+    text_column: str = "text"
+    reference_columns: tuple[str, ...] = ("summary",)
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    path: Path
+    name: str
+    systems: tuple[SystemConfig, ...]
+    tasks: tuple[str, ...] = TASKS
+    corpus: CorpusConfig = CorpusConfig()
+    scoring: dict = field(default_factory=dict, hash=False)
+    description: str = ""
+    sha256: str = ""
+
+    def score_settings(self):
+        from harness.scoring.scorer import ScoreSettings
+
+        return ScoreSettings(**self.scoring)
+
+
+TOP_KEYS = ("description", "tasks", "corpus", "systems", "scoring")
+SYSTEM_KEYS = ("name", "adapter", "options", "tasks", "timeout")
+CORPUS_OPTIONS = (
+    Option("kind", str, "gold", "gold or dataset", choices=("gold", "dataset")),
+    Option("path", str, None, "gold folder or exported JSONL (kind: gold)"),
+    Option("format", str, None, "json, csv or parquet (kind: dataset)", choices=("json", "csv", "parquet")),
+    Option("files", "strings", (), "data files (kind: dataset)"),
+    Option("split", str, "train", "split name given to datasets"),
+    Option("limit", int, None, "use the first N rows", minimum=1),
+)
+CORPUS_KEYS = tuple(o.name for o in CORPUS_OPTIONS) + ("columns",)  # columns: {id, text, reference}
+COLUMN_KEYS = ("id", "text", "reference")
+SCORING_OPTIONS = (
+    Option("threshold", float, None, "claim match threshold", minimum=0),
+    Option("coverage_threshold", float, None, "coverage containment threshold", minimum=0),
+    Option("use_stemmer", bool, None, "Porter stemming in ROUGE"),
+    Option("multi_ref", str, None, "several references: max or mean", choices=("max", "mean")),
+    Option("bootstrap", int, None, "bootstrap resamples", minimum=0),
+    Option("seed", int, None, "bootstrap seed"),
+)
+
+
+def load_run_config(path: Path) -> RunConfig:
+    """Parse and check a run config; adapter options are checked later, against the adapter's own schema."""
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise UserError("a run config is a mapping with 'systems'", path, 1)
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise unknown_name_error("config key", key, TOP_KEYS, path, _key_line(path, key) or line_of(raw))
+    tasks = _tasks(raw.get("tasks", list(TASKS)), path, line_of(raw), "tasks")
+    systems_raw = raw.get("systems")
+    if not isinstance(systems_raw, list) or not systems_raw:
+        raise UserError("needs a non-empty list of systems", path, line_of(raw), "systems")
+    systems = []
+    seen: set[str] = set()
+    for i, item in enumerate(systems_raw):
+        system = _system(item, path, line_of(item) or line_of(raw), i)
+        if system.name in seen:
+            raise UserError(f"two systems are named {system.name!r}", path, system.line, "name")
+        seen.add(system.name)
+        systems.append(system)
+    corpus = _corpus(raw.get("corpus") or {}, path, line_of(raw))
+    scoring_raw = raw.get("scoring") or {}
+    scoring = {k: v for k, v in check_options(SCORING_OPTIONS, scoring_raw, "scoring", path,
+                                              line_of(scoring_raw) or line_of(raw)).items() if v is not None}
+    description = raw.get("description") or ""
+    if not isinstance(description, str):
+        raise UserError("expected a string", path, line_of(raw), "description")
+    digest = hashlib.sha256(read_text(path).encode("utf-8")).hexdigest()
+    return RunConfig(path, path.stem, tuple(systems), tasks, corpus, scoring, description, digest)
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    """The line of a top-level key (YAML mappings only remember where they start)."""
+    pattern = re.compile(rf"^['\"]?{re.escape(str(key))}['\"]?\s*:")
+    for number, text in enumerate(read_text(path).splitlines(), start=1):
+        if pattern.match(text):
+            return number
+    return None
+
+
+def _tasks(raw: Any, path: Path, line: int | None, where: str) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        raise UserError(f"expected a non-empty list of tasks ({', '.join(TASKS)})", path, line, where)
+    for task in raw:
+        if task not in TASKS:
+            raise unknown_name_error("task", task, TASKS, path, line, where)
+    return tuple(t for t in TASKS if t in raw)
+
+
+def _system(raw: Any, path: Path, line: int | None, index: int) -> SystemConfig:
+    if not isinstance(raw, dict):
+        raise UserError(f"systems[{index}]: expected a mapping with 'adapter'", path, line)
+    for key in raw:
+        if key not in SYSTEM_KEYS:
+            raise unknown_name_error(f"key in systems[{index}]", key, SYSTEM_KEYS, path, line)
+    adapter = raw.get("adapter")
+    if not isinstance(adapter, str) or not adapter:
+        raise UserError(f"systems[{index}]: missing or not a string", path, line, "adapter")
+    name = raw.get("name", adapter)
+    if not isinstance(name, str) or not name.strip() or "\n" in name:
+        raise UserError(f"systems[{index}]: a name is a one-line string", path, line, "name")
+    options = raw.get("options") or {}
+    if not isinstance(options, dict):
+        raise UserError(f"system {name}: options must be a mapping", path, line, "options")
+    tasks = _tasks(raw["tasks"], path, line, "tasks") if "tasks" in raw else None
+    timeout = raw.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise UserError(f"system {name}: timeout is seconds per document, a positive number", path, line, "timeout")
+    return SystemConfig(name, adapter, options, tasks, float(timeout) if timeout else None, line)
+
+
+def _corpus(raw: Any, path: Path, line: int | None) -> CorpusConfig:
+    if not isinstance(raw, dict):
+        raise UserError("corpus: expected a mapping (kind: gold | dataset)", path, line, "corpus")
+    line = line_of(raw) or line
+    for key in raw:
+        if key not in CORPUS_KEYS:
+            raise unknown_name_error("corpus key", key, CORPUS_KEYS, path, line)
+    columns = raw.get("columns")
+    checked = check_options(CORPUS_OPTIONS, {k: v for k, v in raw.items() if k != "columns"}, "corpus", path, line)
+    kind = checked["kind"]
+    base = path.parent
+    if kind == "gold":
+        for key in ("format", "files", "columns", "limit"):
+            if key in raw:
+                raise UserError("corpus: only for kind: dataset", path, line, key)
+        return CorpusConfig("gold", checked["path"])
+    if not checked["format"]:
+        raise UserError("corpus: kind: dataset needs format (json, csv or parquet)", path, line, "format")
+    files = checked["files"] or ((checked["path"],) if checked["path"] else ())
+    if not files:
+        raise UserError("corpus: kind: dataset needs files", path, line, "files")
+    resolved = []
+    for f in files:
+        p = Path(f)
+        if not p.is_absolute() and not p.exists() and (base / p).exists():
+            p = base / p
+        if not p.exists():
+            raise UserError(f"corpus: data file not found: {f}", path, line, "files")
+        resolved.append(str(p))
+    columns = columns or {}
+    if not isinstance(columns, dict):
+        raise UserError("corpus: columns must map id/text/reference to column names", path, line, "columns")
+    for key in columns:
+        if key not in COLUMN_KEYS:
+            raise unknown_name_error("column role", key, COLUMN_KEYS, path, line, "columns")
+    refs = columns.get("reference", "summary")
+    refs = (refs,) if isinstance(refs, str) else refs
+    if not isinstance(refs, (list, tuple)) or not refs or not all(isinstance(r, str) for r in refs):
+        raise UserError("corpus: columns.reference is a column name or a list of them", path, line, "columns")
+    for key in ("id", "text"):
+        if key in columns and not isinstance(columns[key], str):
+            raise UserError(f"corpus: columns.{key} must be a column name", path, line, "columns")
+    return CorpusConfig("dataset", None, checked["format"], tuple(resolved), checked["split"], columns.get("id"),
+                        columns.get("text", "text"), tuple(refs), checked["limit"])

@@ -1,0 +1,402 @@
+"""Systems × tasks × corpus: call each adapter on each document, never lose an output, then score.
+
+Every output goes to the cache as soon as it exists, so a killed run resumes where it stopped and a
+rerun calls no model. A failure on one document (exception, timeout, bad output) is recorded with
+its message and scored as empty output; the run goes on unless fail-fast is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness.adapters.base import Adapter, AdapterError, BadOutput, Output, call_with_timeout
+from harness.cache import Cache, document_sha256, entry_key
+from harness.config import CorpusConfig, RunConfig, SystemConfig
+from harness.errors import UserError
+from harness.io import atomic_write, dumps_canonical
+from harness.records import TASKS, Corpus, Document, Prediction, Summary
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("numpy", "scipy", "scikit-learn", "rouge-score", "rouge-score-rs", "pysbd", "pyyaml", "httpx",
+            "datasets", "tqdm")
+RAW_LIMIT = 2000
+
+
+class FailFast(UserError):
+    """The first failure under --fail-fast: the run stops (exit 2), keeping what was computed."""
+
+
+@dataclass
+class System:
+    config: SystemConfig
+    adapter: Adapter
+    tasks: tuple[str, ...]
+    package: str = "?"
+    package_version: str = "?"
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+@dataclass
+class RunResult:
+    predictions: list[Prediction]
+    evaluation: object
+    manifest: dict
+    out_dir: Path
+    failures: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def load_corpus(spec: CorpusConfig) -> Corpus:
+    if spec.kind == "gold":
+        from harness import gold
+
+        corpus, _ = gold.load(spec.path)
+        return corpus
+    return load_dataset_corpus(spec)
+
+
+def load_dataset_corpus(spec: CorpusConfig) -> Corpus:
+    """A summary-only corpus from local json/csv/parquet files: one Summary per reference, no claims."""
+    from harness.adapters.base import require
+    from harness.config import unknown_name_error
+    from harness.gold import gold_hash
+
+    datasets = require("datasets", "datasets", "a dataset corpus")
+    try:
+        data = datasets.load_dataset(spec.format, data_files=list(spec.files), split=spec.split)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        raise UserError(f"corpus: datasets could not load the files: {err}", spec.files[0]) from None
+    columns = list(data.column_names)
+    for role, column in (("id", spec.id_column), ("text", spec.text_column),
+                         *(("reference", c) for c in spec.reference_columns)):
+        if column is not None and column not in columns:
+            raise unknown_name_error(f"{role} column", column, columns, Path(spec.files[0]), None, "columns")
+    documents, seen = [], set()
+    for i, row in enumerate(data):
+        if spec.limit is not None and i >= spec.limit:
+            break
+        doc_id = str(row[spec.id_column]) if spec.id_column else f"row{i:06d}"
+        text = row[spec.text_column]
+        if not isinstance(text, str):
+            raise UserError(f"row {i}: the text column holds {type(text).__name__}, not text", spec.files[0],
+                            field=spec.text_column)
+        if doc_id in seen:
+            raise UserError(f"row {i}: duplicate document id {doc_id!r}", spec.files[0], field=spec.id_column)
+        seen.add(doc_id)
+        summaries = []
+        for column in spec.reference_columns:
+            value = row[column]
+            values = value if isinstance(value, list) else [value]
+            for j, ref in enumerate(v for v in values if isinstance(v, str) and v.strip()):
+                summaries.append(Summary(f"{column}" if len(values) == 1 else f"{column}-{j}", "reference", ref))
+        if not summaries:
+            raise UserError(f"row {i} (document {doc_id}): no reference summary", spec.files[0],
+                            field=spec.reference_columns[0])
+        documents.append(Document(doc_id=doc_id, text=text, summaries=tuple(summaries)))
+    if not documents:
+        raise UserError("corpus: no rows", spec.files[0])
+    documents.sort(key=lambda d: d.doc_id)
+    return Corpus(tuple(documents), gold_hash(documents), ", ".join(spec.files))
+
+
+# --------------------------------------------------------------------------- systems
+
+
+def build_systems(config: RunConfig, tasks: tuple[str, ...]) -> list[System]:
+    """Instantiate every adapter before any work, so configuration errors cost nothing."""
+    from harness.adapters import registry
+
+    systems = []
+    for sc in config.systems:
+        try:
+            adapter = registry.load_class(sc.adapter)(**sc.options)
+        except UserError as err:
+            raise UserError(f"system {sc.name}: {err.message}", err.path or config.path, err.line or sc.line,
+                            err.field) from None
+        wanted = sc.tasks or tuple(t for t in adapter.tasks if t in tasks)
+        unsupported = [t for t in wanted if t not in adapter.tasks]
+        if unsupported:
+            raise UserError(f"system {sc.name}: adapter {sc.adapter} does not do {unsupported[0]!r} "
+                            f"(it does: {', '.join(adapter.tasks)})", config.path, sc.line, "tasks")
+        wanted = tuple(t for t in TASKS if t in wanted and t in tasks)
+        if not wanted:
+            raise UserError(f"system {sc.name}: none of its tasks ({', '.join(adapter.tasks)}) is in this run "
+                            f"({', '.join(tasks)})", config.path, sc.line, "tasks")
+        package, version = registry.package_of(sc.adapter)
+        systems.append(System(sc, adapter, wanted, package, version))
+    return systems
+
+
+# --------------------------------------------------------------------------- one document
+
+
+def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
+    """All of a system's tasks on one document, through the cache; failures become a message, not an exception."""
+    adapter = system.adapter
+    outputs: dict[str, Output] = {}
+    failures: list[str] = []
+    meta: dict = {"cache": {}, "seconds": 0.0}
+    doc_hash = document_sha256(doc)
+    for task in system.tasks:
+        key = entry_key(adapter.name, str(adapter.version), adapter.options_hash(), doc_hash, task)
+        use_cache = cache is not None and adapter.cacheable
+        entry = cache.get(adapter.name, key) if use_cache else None
+        if entry is not None:
+            meta["cache"][task] = "hit"
+            if entry.get("failure"):
+                failures.append(f"{task}: {entry['failure']}")
+                if entry.get("raw"):
+                    meta.setdefault("raw_output", {})[task] = entry["raw"]
+            else:
+                outputs[task] = Output.from_json(entry["output"])
+            continue
+        meta["cache"][task] = "miss" if use_cache else "off"
+        started = time.perf_counter()
+        failure, raw, keep = None, None, True  # a malformed answer is kept (a rerun gives the same); transit errors not
+        try:
+            outputs[task] = call_with_timeout(adapter, doc, task, system.config.timeout)
+        except UserError:
+            raise
+        except BadOutput as err:
+            failure, raw = str(err) or "bad output", err.raw
+        except AdapterError as err:
+            failure, keep = str(err) or type(err).__name__, False
+        except Exception as err:  # noqa: BLE001 - a crash on one document is that document's failure
+            failure, keep = f"{type(err).__name__}: {err}", False
+        elapsed = time.perf_counter() - started
+        meta["seconds"] += elapsed
+        if failure:
+            failures.append(f"{task}: {failure}")
+            if raw:
+                meta.setdefault("raw_output", {})[task] = raw[:RAW_LIMIT]
+        if use_cache and keep:
+            record = {"adapter": adapter.name, "version": str(adapter.version), "task": task, "doc_id": doc.doc_id,
+                      "doc_sha256": doc_hash, "options_hash": adapter.options_hash(), "seconds": round(elapsed, 4),
+                      "created": _now(), "output": outputs[task].to_json() if task in outputs else {}}
+            if failure:
+                record.update(failure=failure, raw=(raw or "")[:RAW_LIMIT])
+            cache.put(adapter.name, key, record)
+    meta["seconds"] = round(meta["seconds"], 4)
+    summary = claims = None
+    if "summary" in system.tasks:
+        summary = outputs["summary"].summary if "summary" in outputs else ""
+    if "claims" in system.tasks:
+        claims = outputs["claims"].claims if "claims" in outputs else ()
+    return Prediction(doc.doc_id, system.name, summary, claims, "; ".join(failures) or None, meta)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/harness"), fail_fast: bool = False,
+        progress: bool = True, log: Callable[[str], None] | None = None) -> RunResult:
+    """Run every system on every document, write predictions.jsonl and results.json, return the evaluation."""
+    from harness.evaluate import evaluate
+
+    log = log or (lambda message: print(message, file=sys.stderr))
+    started_at, t0 = _now(), time.perf_counter()
+    corpus = load_corpus(config.corpus)
+    tasks = config.tasks
+    if "claims" in tasks and not any(d.claims for d in corpus.documents):
+        log("note: this corpus has no gold claims; running the summary task only")
+        tasks = tuple(t for t in tasks if t != "claims")
+        if not tasks:
+            raise UserError("this corpus has no gold claims, and the run asks for claims only", config.path,
+                            field="tasks")
+    settings = config.score_settings()
+    systems = build_systems(config, tasks)
+    cache = Cache(Path(cache_dir)) if cache_dir is not None else None
+    out_dir = Path(out_dir)
+    predictions: list[Prediction] = []
+    timings: dict[str, float] = {}
+    failures: dict[str, dict[str, str]] = {}
+    try:
+        for system in systems:
+            s0 = time.perf_counter()
+            try:
+                done = _run_system(system, corpus, cache, fail_fast, progress)
+            except FailFast as stop:
+                predictions += stop.done  # type: ignore[attr-defined]
+                write_predictions(out_dir / "predictions.jsonl", predictions, systems)
+                raise FailFast(f"{stop.message} (--fail-fast: stopped; {len(predictions)} predictions kept in "
+                               f"{out_dir / 'predictions.jsonl'}" + (" and the cache)" if cache else ")")) from None
+            timings[system.name] = round(time.perf_counter() - s0, 3)
+            predictions += done
+            failed = {p.doc_id: p.failure for p in done if p.failure}
+            if failed:
+                failures[system.name] = failed
+    finally:
+        for system in systems:
+            system.adapter.close()
+    write_predictions(out_dir / "predictions.jsonl", predictions, systems)
+    s0 = time.perf_counter()
+    evaluation = evaluate(corpus, predictions, settings)
+    timings["scoring"] = round(time.perf_counter() - s0, 3)
+    timings["total"] = round(time.perf_counter() - t0, 3)
+    manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at)
+    write_results(out_dir, evaluation, corpus, predictions, manifest)
+    return RunResult(predictions, evaluation, manifest, out_dir, failures)
+
+
+def _run_system(system: System, corpus: Corpus, cache: Cache | None, fail_fast: bool,
+                progress: bool) -> list[Prediction]:
+    from tqdm import tqdm
+
+    documents = corpus.documents
+    results: dict[str, Prediction] = {}
+    n_failed = 0
+    bar = tqdm(total=len(documents), desc=system.name, unit="doc", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True)
+
+    def record(prediction: Prediction) -> None:
+        nonlocal n_failed
+        results[prediction.doc_id] = prediction
+        if prediction.failure:
+            n_failed += 1
+            bar.set_postfix(failed=n_failed)
+        bar.update(1)
+        if prediction.failure and fail_fast:
+            stop = FailFast(f"system {system.name} failed on document {prediction.doc_id}: "
+                            f"{prediction.failure.splitlines()[0][:300]}")
+            stop.done = [results[d.doc_id] for d in documents if d.doc_id in results]  # type: ignore[attr-defined]
+            raise stop
+
+    try:
+        if system.adapter.concurrency <= 1:
+            for doc in documents:
+                record(predict(system, doc, cache))
+        else:
+            from concurrent.futures import ThreadPoolExecutor, as_completed
+
+            pool = ThreadPoolExecutor(max_workers=system.adapter.concurrency, thread_name_prefix=system.name)
+            try:
+                futures = [pool.submit(predict, system, doc, cache) for doc in documents]
+                for future in as_completed(futures):
+                    record(future.result())
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        bar.close()
+    return [results[d.doc_id] for d in documents]
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def prediction_record(p: Prediction) -> dict:
+    record: dict = {"doc_id": p.doc_id, "system": p.system}
+    if p.summary is not None:
+        record["summary"] = p.summary
+    if p.claims is not None:
+        record["claims"] = [{"text": c.text, "span": list(c.span)} if c.span else c.text for c in p.claims]
+    if p.failure:
+        record["failure"] = p.failure
+    if p.meta:
+        record["meta"] = p.meta
+    return record
+
+
+def write_predictions(path: Path, predictions: list[Prediction], systems: list[System]) -> None:
+    order = {s.name: i for i, s in enumerate(systems)}
+    rows = sorted(predictions, key=lambda p: (order.get(p.system, len(order)), p.doc_id))
+    atomic_write(path, "".join(json.dumps(prediction_record(p), ensure_ascii=False) + "\n" for p in rows))
+
+
+def write_results(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction], manifest: dict) -> Path:
+    """results.json (+ tables and report when the report module is installed)."""
+    try:
+        from harness.report.write import write_outputs
+    except ModuleNotFoundError as err:
+        if err.name not in ("harness.report.write", "harness.report"):
+            raise
+        from harness.io import write_json
+
+        path = out_dir / "results.json"
+        write_json(path, {**evaluation.results, "manifest": manifest})
+        return path
+    write_outputs(out_dir, evaluation, corpus, predictions, manifest)
+    return out_dir / "results.json"
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cache: Cache | None,
+                   timings: dict, failures: dict, settings, started_at: str) -> dict:
+    from harness import __version__
+
+    return {
+        "harness_version": __version__,
+        "git": git_state(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "config": {"path": str(config.path), "sha256": config.sha256, "name": config.name},
+        "tasks": sorted({t for s in systems for t in s.tasks}, key=TASKS.index),
+        "gold": {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)},
+        "systems": {
+            s.name: {"adapter": s.config.adapter, "adapter_version": str(s.adapter.version), "package": s.package,
+                     "package_version": s.package_version, "tasks": list(s.tasks), "options": _jsonable(s.adapter.settings),
+                     "options_hash": s.adapter.options_hash(), "fingerprint": s.adapter.fingerprint(),
+                     "deterministic": bool(s.adapter.deterministic), "timeout": s.config.timeout,
+                     "runtime": s.adapter.runtime_info()}
+            for s in systems
+        },
+        "seeds": {"scoring": settings.seed,
+                  **{f"system:{s.name}": s.adapter.settings["seed"] for s in systems if "seed" in s.adapter.settings}},
+        "scoring": {"threshold": settings.threshold, "coverage_threshold": settings.coverage_threshold,
+                    "use_stemmer": settings.use_stemmer, "multi_ref": settings.multi_ref,
+                    "bootstrap": settings.bootstrap},
+        "started_at": started_at,
+        "finished_at": _now(),
+        "timings_seconds": timings,
+        "cache": cache.stats() if cache else None,
+        "failures": {"count": sum(len(f) for f in failures.values()), "by_system": failures},
+    }
+
+
+def _jsonable(value):
+    return json.loads(dumps_canonical(value))
+
+
+def git_state() -> dict | None:
+    """The project's commit and whether the work tree differs from it (None outside a git checkout)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              timeout=10, check=False)
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip()) if status.returncode == 0 else None}
+
+
+def package_versions() -> dict[str, str | None]:
+    from importlib import metadata
+
+    out: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
