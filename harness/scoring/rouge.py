@@ -16,7 +16,6 @@ once per call, however many references it is scored against.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
@@ -28,6 +27,7 @@ ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 TOKENIZER_NAME = "rouge-score-default"  # lowercase, [a-z0-9]+ only: drops non-ASCII letters and symbols
 DEFAULT_CACHE_SIZE = 50_000  # normalised references kept; about 1 kB each for a 60-word summary
 STEM_MEMO_SIZE = 200_000  # distinct words whose stem is remembered; about 150 bytes each
+MAX_MEMO_WORD = 40  # longer "words" (hashes, URLs run together) are stemmed but not remembered
 
 
 @dataclass(frozen=True)
@@ -140,31 +140,41 @@ def _fmeasure(score: Score) -> float:
     return score.fmeasure
 
 
-_WORD = re.compile(r"[a-z0-9]+")
+# bytes.translate table: [a-z0-9] stay, a newline becomes "|" (a sentence-break token), all else a space
+_SEPARATE = bytes(b if (0x30 <= b <= 0x39 or 0x61 <= b <= 0x7A) else (0x7C if b == 0x0A else 0x20) for b in range(256))
 
 
 class _Normaliser:
-    """rouge-score's tokenizer as text -> "tok tok\ntok": lowercase, [a-z0-9]+ runs, stem words over
-    three letters, drop invalid stems. The regex split equals rouge-score's substitute-and-split, and
-    each distinct word is stemmed once (Porter stems a word alone, whatever its neighbours)."""
+    """rouge-score's tokenizer as a text-to-text map: lowercase, [a-z0-9]+ runs, stem words over three
+    letters, drop invalid stems; tokens joined by spaces, sentences by newlines.
+
+    After lowercasing, every character outside ASCII is a separator for rouge-score, so the text is
+    encoded as ASCII (others replaced by "?", itself a separator) and split with C string methods. Each
+    distinct word is stemmed once (Porter stems a word alone, whatever its neighbours). Lines left
+    without tokens stay as blank lines: an empty sentence adds nothing to rougeLsum's union LCS or to
+    its token counts, as in rouge-score.
+    """
 
     def __init__(self, use_stemmer: bool, stem_word, max_words: int = STEM_MEMO_SIZE):
         self._use_stemmer = use_stemmer
         self._stem_word = stem_word
-        self._stems: dict[str, str] = {}
+        self._stems: dict[bytes, bytes] = {b"|": b"\n"}
         self._max_words = max_words
 
     def __call__(self, text: str) -> str:
-        findall = _WORD.findall
-        lines = text.lower().split("\n")  # lowercasing never makes or removes a newline
+        # lowercasing is per character (it never makes or removes a newline) and may yield ASCII: K (Kelvin) -> k
+        tokens = text.lower().encode("ascii", "replace").translate(_SEPARATE).replace(b"|", b" | ").split()
         if not self._use_stemmer:
-            return "\n".join([" ".join(findall(line)) for line in lines if line])
-        get, stem = self._stems.get, self._stem
-        return "\n".join([" ".join([get(w) or stem(w) for w in findall(line)]) for line in lines if line])
+            return b" ".join(tokens).replace(b"|", b"\n").decode("ascii")
+        try:
+            return b" ".join(map(self._stems.__getitem__, tokens)).decode("ascii")
+        except KeyError:  # a word not seen before
+            get, stem = self._stems.get, self._stem
+            return b" ".join([get(w) or stem(w) for w in tokens]).decode("ascii")
 
-    def _stem(self, word: str) -> str:
-        stemmed = self._stem_word(word)  # "" when rouge-score would drop the stem as invalid
-        if len(self._stems) < self._max_words:
+    def _stem(self, word: bytes) -> bytes:
+        stemmed = self._stem_word(word.decode("ascii")).encode("ascii")  # b"" when rouge-score drops the stem
+        if len(self._stems) < self._max_words and len(word) <= MAX_MEMO_WORD:
             self._stems[word] = stemmed
         return stemmed
 
