@@ -219,20 +219,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def print_leaderboard(results: dict) -> None:
-    from harness.report.leaderboard import CLAIM_COLUMNS, SUMMARY_COLUMNS, claim_rows, summary_rows
-    from harness.report.tables import text_table
+    from harness.report.run_tables import leaderboard_text
 
-    n = results["n_documents"]
-    summary, claims = summary_rows(results), claim_rows(results)
-    if summary:
-        print(text_table(summary, SUMMARY_COLUMNS, title=f"Summaries (ROUGE F, mean over {n} documents)"))
-        print()
-    if claims:
-        print(text_table(claims, CLAIM_COLUMNS, title=f"Claims (micro over {n} documents)"))
-        print()
-    print(f"n = {n} documents; 95% intervals are seeded bootstrap over documents. "
-          "With so few documents, differences smaller than the intervals are not evidence.")
-    print(f"signature: {results['signature']}")
+    print(leaderboard_text(results), end="")
 
 
 def cmd_matcher(args: argparse.Namespace) -> int:

@@ -245,7 +245,7 @@ def test_markdown_junit_and_json_agree(runs, tmp_path, cli):
     assert proc.stdout.startswith(f"## Comparison: ❌ {len(data['regressions'])} regression(s)")
     for system, s in data["systems"].items():
         for row in s["metrics"]:
-            cells = f"| {system} | {row['metric']} | {row['baseline']:.3f} | {row['candidate']:.3f} | " \
+            cells = f"| {system} | {row['metric']} | {_num(row['baseline'])} | {_num(row['candidate'])} | " \
                     f"{row['delta']:+.3f} |"
             assert cells in proc.stdout
     suite = ET.parse(junit_path).getroot().find("testsuite")
@@ -263,7 +263,7 @@ def test_text_table_matches_json(runs, cli):
     for system, s in data["systems"].items():
         for row in s["metrics"]:
             line = next(x for x in lines if x.split()[:2] == [system, row["metric"]])
-            assert line.split()[2:5] == [f"{row['baseline']:.3f}", f"{row['candidate']:.3f}", f"{row['delta']:+.3f}"]
+            assert line.split()[2:5] == [_num(row['baseline']), _num(row['candidate']), f"{row['delta']:+.3f}"]
 
 
 def test_compare_results_on_loaded_dicts(runs):
@@ -281,3 +281,8 @@ def test_compare_results_on_loaded_dicts(runs):
     assert out["baseline"]["label"] == "tag v1"
     only_alpha = compare_results(baseline, candidate, CompareOptions(systems=("alpha",)))
     assert only_alpha["regressions"] == [] and list(only_alpha["systems"]) == ["alpha"]
+
+
+def _num(value) -> str:
+    """Counts print as integers, rates with three decimals (the tables' convention)."""
+    return str(value) if isinstance(value, int) else f"{value:.3f}"

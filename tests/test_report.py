@@ -157,7 +157,7 @@ def test_leaderboard_markdown_and_text_match_json(run):
             if m.label not in row or not system.get(m.task):
                 continue
             value, ci = m.value(system[m.task]), m.ci(system[m.task])
-            expected = "–" if value is None else f"{value:.3f}"
+            expected = "–" if value is None else str(value) if isinstance(value, int) else f"{value:.3f}"
             if ci:
                 expected += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
             assert row[m.label] == expected, (row["system"], m.name)

@@ -53,6 +53,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("claims.duplicate_rate", "dup", "claims", value=lambda a: a.get("duplicate_rate"),
            per_doc=lambda d: d["duplicates"] / (d["tp"] + d["fp"]) if d["tp"] + d["fp"] else 0.0,
            higher_is_better=False),
+    _plain("claims", "version_weighted_recall", "v.R", claim_level=True),
+    _plain("claims", "excluded_content", "excluded", higher_is_better=False),
 )
 BY_NAME = {m.name: m for m in METRICS}
 TASKS = ("summary", "claims")
