@@ -1,6 +1,7 @@
 """Command line: thin wrappers over the library; the one place errors become exit codes.
 
-Exit codes: 0 success; 1 a regression was found (compare --fail-on-regression); 2 bad input or usage.
+Exit codes: 0 success; 1 a regression was found (compare --fail-on-regression); 2 bad input or usage;
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 
 from harness.errors import UserError
 
-EXIT_CODES = "exit codes: 0 ok; 1 regression found (compare only); 2 bad input, usage error or failed validation"
+EXIT_CODES = ("exit codes: 0 ok; 1 regression found (compare only); 2 bad input, usage error or failed validation; "
+              "130 interrupted (Ctrl-C), 143 terminated (SIGTERM): work already done is kept")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -268,7 +270,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_run_config(args.config)
     out = args.out or Path("results") / config.name
     result = run(config, out, None if args.no_cache else args.cache_dir, fail_fast=args.fail_fast,
-                 progress=not args.no_progress)
+                 progress=not args.no_progress, tag=args.tag)
     print_leaderboard(result.evaluation.results)
     manifest = result.manifest
     n_failed = manifest["failures"]["count"]
@@ -340,9 +342,22 @@ COMMANDS = {"gold": cmd_gold, "score": cmd_score, "matcher": cmd_matcher, "histo
             "run": cmd_run, "adapters": cmd_adapters, "compare": cmd_compare}
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like Ctrl-C, so cleanup runs (adapters closed, model processes ended)."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    import signal
+    import threading
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return COMMANDS[args.command](args)
     except UserError as err:
@@ -351,6 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("harness: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 from harness.errors import UserError
 from harness.io import dumps_canonical, line_of, read_text, read_yaml
 from harness.records import TASKS
+from harness.scoring.settings import MAX_BOOTSTRAP
 
 # --------------------------------------------------------------------------- suggestions
 
@@ -54,6 +56,7 @@ class Option:
     choices: tuple = ()
     required: bool = False
     minimum: float | None = None
+    maximum: float | None = None
 
 
 def _kind_name(kind: type | str) -> str:
@@ -74,6 +77,8 @@ def _coerce(option: Option, value: Any, where: str, path: Path | None, line: int
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):
+            raise UserError(f"{where}: expected a finite number, got {value!r}", path, line, option.name)
         value = float(value) if ok else value
     elif kind is str:
         ok = isinstance(value, str)
@@ -97,6 +102,8 @@ def _coerce(option: Option, value: Any, where: str, path: Path | None, line: int
                                 path, line, option.name)
     if option.minimum is not None and isinstance(value, (int, float)) and value < option.minimum:
         raise UserError(f"{where}: must be at least {option.minimum:g}, got {value!r}", path, line, option.name)
+    if option.maximum is not None and isinstance(value, (int, float)) and value > option.maximum:
+        raise UserError(f"{where}: must be at most {option.maximum:g}, got {value!r}", path, line, option.name)
     return value
 
 
@@ -200,8 +207,8 @@ SCORING_OPTIONS = (
     Option("coverage_threshold", float, None, "coverage containment threshold", minimum=0),
     Option("use_stemmer", bool, None, "Porter stemming in ROUGE"),
     Option("multi_ref", str, None, "several references: max or mean", choices=("max", "mean")),
-    Option("bootstrap", int, None, "bootstrap resamples", minimum=0),
-    Option("seed", int, None, "bootstrap seed"),
+    Option("bootstrap", int, None, "bootstrap resamples", minimum=0, maximum=MAX_BOOTSTRAP),
+    Option("seed", int, None, "bootstrap seed", minimum=0),
 )
 
 
@@ -274,7 +281,8 @@ def _system(raw: Any, path: Path, line: int | None, index: int) -> SystemConfig:
         raise UserError(f"system {name}: options must be a mapping", path, line, "options")
     tasks = _tasks(raw["tasks"], path, line, "tasks") if "tasks" in raw else None
     timeout = raw.get("timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not math.isfinite(timeout) or timeout <= 0):
         raise UserError(f"system {name}: timeout is seconds per document, a positive number", path, line, "timeout")
     return SystemConfig(name, adapter, options, tasks, float(timeout) if timeout else None, line)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,15 @@ class UserError(Exception):
             where += ": "
         record = f"{self.record}: " if self.record else ""
         field = f"{self.field}: " if self.field else ""
-        return f"{where}{record}{field}{self.message}"
+        return one_line(f"{where}{record}{field}{self.message}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """Control characters from the input (a newline or NUL in a key or a value) shown escaped: one error, one line."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 class ValidationErrors(UserError):

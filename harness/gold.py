@@ -62,6 +62,27 @@ _CLAIM_FIELDS = {"id", "text", "spans", "evidence", "numbers", "speaker", "salie
 _NUMBER_FIELDS = {"text", "value", "unit", "hedge"}
 _SUMMARY_FIELDS = {"id", "length", "text", "claims"}
 _REGION_FIELDS = {"start", "end", "label", "note"}
+_META_FIELDS = {"outlet", "headline", "date"}
+_ANNOTATION_FIELDS = {"doc_id", "regions", "claims", "summaries", "notes", "new_keys"}
+_JSONL_FIELDS = {"doc_id", "text", "regions", "claims", "summaries", "notes"} | _META_FIELDS
+_MANIFEST_FIELDS = {"schema_version", "documents"}
+_ENTRY_FIELDS = {"doc_id", "sha256"} | _META_FIELDS
+_CONFLICT_FIELDS = {"key", "kind", "description", "values"}
+SAFE_DOC_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _optional_str(obj: dict, name: str, path: Path, line: int | None, where: str, default: str = "") -> str:
+    """A text field that may be absent; a YAML date (2025-06-13 unquoted) is taken as its ISO form."""
+    import datetime
+
+    value = obj.get(name)
+    if value is None:
+        return default
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise UserError(f"{where}: expected a string, got {type(value).__name__}", path, line_of(obj) or line, name)
+    return value
 
 
 def _parse_span(raw: Any, path: Path, line: int | None, where: str) -> tuple[int, int]:
@@ -99,8 +120,8 @@ def _parse_claim(raw: Any, path: Path, line: int | None, where: str) -> Claim:
     return Claim(
         id=cid, text=_require(raw, "text", str, path, line, where), spans=spans,
         evidence=tuple(evidence), numbers=tuple(nums),
-        speaker=str(raw.get("speaker") or "narrator"),
-        salience=str(raw.get("salience", "major")), key=key, optional=optional,
+        speaker=_optional_str(raw, "speaker", path, line, where) or "narrator",
+        salience=_optional_str(raw, "salience", path, line, where, "major"), key=key, optional=optional,
     )
 
 
@@ -113,8 +134,8 @@ def _parse_summary(raw: Any, path: Path, line: int | None, where: str) -> Summar
     claims = raw.get("claims") or []
     if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
         raise UserError(f"summary {sid}: claims must be a list of claim ids", path, line, "claims")
-    return Summary(sid, str(raw.get("length", sid)), _require(raw, "text", str, path, line, f"summary {sid}"),
-                   tuple(claims))
+    return Summary(sid, _optional_str(raw, "length", path, line, f"summary {sid}", sid),
+                   _require(raw, "text", str, path, line, f"summary {sid}"), tuple(claims))
 
 
 def _parse_region(raw: Any, path: Path, line: int | None, where: str) -> Region:
@@ -127,12 +148,14 @@ def _parse_region(raw: Any, path: Path, line: int | None, where: str) -> Region:
 
 
 def parse_document(raw: Any, text: str, path: Path, line: int | None, origins: Origins,
-                   meta: dict | None = None) -> Document:
-    """Build a Document from a mapping (an annotation file or one exported JSON line)."""
+                   meta: dict | None = None, meta_path: Path | None = None) -> Document:
+    """Build a Document from a mapping (an annotation file, with `meta` from the manifest, or one exported JSON line)."""
     if not isinstance(raw, dict):
         raise UserError("expected a JSON/YAML object", path, line)
+    _check_keys(raw, _ANNOTATION_FIELDS if meta is not None else _JSONL_FIELDS, path, line, "document")
     doc_id = _require(raw, "doc_id", str, path, line, "document")
-    meta = meta or raw
+    meta_path = meta_path if meta is not None else path
+    meta = meta if meta is not None else raw
     origins.files[doc_id] = path
     regions, claims, summaries = [], [], []
     for kind, parse, out in (("regions", _parse_region, regions), ("claims", _parse_claim, claims),
@@ -145,9 +168,11 @@ def parse_document(raw: Any, text: str, path: Path, line: int | None, origins: O
             out.append(record)
             name = getattr(record, "id", f"{kind}[{i}]")
             origins.lines[(doc_id, f"{kind[:-1]} {name}" if kind != "regions" else name)] = line_of(item) or line
+    outlet, headline, date = (_optional_str(meta, name, meta_path, line, f"document {doc_id}")
+                              for name in ("outlet", "headline", "date"))
     return Document(
-        doc_id=doc_id, text=text, outlet=str(meta.get("outlet", "")), headline=str(meta.get("headline", "")),
-        date=str(meta.get("date", "")), regions=tuple(regions), claims=tuple(claims), summaries=tuple(summaries),
+        doc_id=doc_id, text=text, outlet=outlet, headline=headline, date=date,
+        regions=tuple(regions), claims=tuple(claims), summaries=tuple(summaries),
     )
 
 
@@ -164,6 +189,8 @@ def load(path: Path | str | None = None) -> tuple[Corpus, Origins]:
         conflicts = []
     else:
         raise UserError("gold path not found", path)
+    if not documents:
+        raise UserError("no documents", path)
     documents = tuple(sorted(documents, key=lambda d: d.doc_id))
     corpus = Corpus(documents, gold_hash(documents), str(path), tuple(conflicts))
     return corpus, origins
@@ -172,25 +199,56 @@ def load(path: Path | str | None = None) -> tuple[Corpus, Origins]:
 def _load_folder(root: Path, origins: Origins) -> tuple[list[Document], list[dict]]:
     manifest_path = root / "manifest.yaml"
     manifest = read_yaml(manifest_path)
+    if not isinstance(manifest, dict):
+        raise UserError("a manifest is a mapping with 'documents'", manifest_path, 1)
+    _check_keys(manifest, _MANIFEST_FIELDS, manifest_path, 1, "manifest")
     entries = _require(manifest, "documents", list, manifest_path, 1, "manifest")
     documents = []
-    for entry in entries:
+    seen: dict[str, int | None] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise UserError(f"documents[{i}]: expected a mapping with doc_id", manifest_path, line_of(manifest))
+        _check_keys(entry, _ENTRY_FIELDS, manifest_path, None, f"documents[{i}]")
         doc_id = _require(entry, "doc_id", str, manifest_path, line_of(entry), "manifest entry")
+        if not SAFE_DOC_ID.fullmatch(doc_id):  # it names files: no separators, no leading dot, no '..'
+            raise UserError(f"{doc_id!r} cannot name a file (letters, digits, '_', '.', '-'; not starting with '.')",
+                            manifest_path, line_of(entry), "doc_id")
+        if doc_id in seen:
+            raise UserError(f"duplicate document {doc_id!r} (first on line {seen[doc_id]})", manifest_path,
+                            line_of(entry), "doc_id")
+        seen[doc_id] = line_of(entry)
+        sha = entry.get("sha256")
+        if sha is not None and not isinstance(sha, str):
+            raise UserError(f"{doc_id}: expected a string", manifest_path, line_of(entry), "sha256")
         article = root / "articles" / f"{doc_id}.txt"
         raw_bytes = _read_bytes(article)
-        origins.extra.setdefault("sha", {})[doc_id] = (entry.get("sha256"), hashlib.sha256(raw_bytes).hexdigest(),
+        origins.extra.setdefault("sha", {})[doc_id] = (sha, hashlib.sha256(raw_bytes).hexdigest(),
                                                       manifest_path, line_of(entry))
         text = read_text(article)
         ann_path = root / "annotations" / f"{doc_id}.yaml"
-        annotation = read_yaml(ann_path) if ann_path.exists() else {"doc_id": doc_id}
+        if not ann_path.is_file():
+            raise UserError(f"annotation file not found for document {doc_id} (listed in {manifest_path})", ann_path)
+        annotation = read_yaml(ann_path)
         if not isinstance(annotation, dict) or annotation.get("doc_id") != doc_id:
-            raise UserError(f"doc_id must be {doc_id}", ann_path, line_of(annotation), "doc_id")
-        documents.append(parse_document(annotation, text, ann_path, 1, origins, meta=entry))
+            raise UserError(f"doc_id must be {doc_id}", ann_path, line_of(annotation) or 1, "doc_id")
+        documents.append(parse_document(annotation, text, ann_path, 1, origins, meta=entry, meta_path=manifest_path))
     keys_path = root / "keys.yaml"
     if keys_path.exists():
-        origins.extra["keys"] = (set((read_yaml(keys_path) or {}).keys()), keys_path)
+        keys = read_yaml(keys_path) or {}
+        if not isinstance(keys, dict):
+            raise UserError("expected a mapping of fact keys", keys_path, 1)
+        origins.extra["keys"] = (set(keys), keys_path)
     conflicts_path = root / "conflicts.yaml"
     conflicts = (read_yaml(conflicts_path) or []) if conflicts_path.exists() else []
+    if not isinstance(conflicts, list):
+        raise UserError("expected a list of conflicts", conflicts_path, 1)
+    for i, conflict in enumerate(conflicts):
+        if not isinstance(conflict, dict):
+            raise UserError(f"conflicts[{i}]: expected a mapping", conflicts_path, 1)
+        _check_keys(conflict, _CONFLICT_FIELDS, conflicts_path, None, f"conflicts[{i}]")
+        if not isinstance(conflict.get("values") or {}, dict):
+            raise UserError(f"conflicts[{i}]: expected a mapping of doc_id: wording", conflicts_path,
+                            line_of(conflict), "values")
     return documents, [dict(c) for c in conflicts]
 
 
@@ -203,11 +261,17 @@ def _read_bytes(path: Path) -> bytes:
 
 def _load_jsonl(path: Path, origins: Origins) -> list[Document]:
     documents = []
-    for number, obj in iter_jsonl(path):
+    seen: dict[str, int] = {}
+    for number, obj in iter_jsonl(path, storable=True):
         if not isinstance(obj, dict):
             raise UserError("each line must be a JSON object", path, number)
         text = _require(obj, "text", str, path, number, "document")
-        documents.append(parse_document(obj, text, path, number, origins))
+        doc = parse_document(obj, text, path, number, origins)
+        if doc.doc_id in seen:
+            raise UserError(f"duplicate document {doc.doc_id!r} (first on line {seen[doc.doc_id]})", path, number,
+                            "doc_id")
+        seen[doc.doc_id] = number
+        documents.append(doc)
     if not documents:
         raise UserError("no documents in file", path)
     return documents

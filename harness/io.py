@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +22,35 @@ class LineDict(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value its tag cannot hold (the date 2024-13-45, `!!int x`) is an error at its line, not a crash."""
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError) as err:
+            tag = node.tag.rsplit(":", 1)[-1]
+            shown = f"{node.value!r} " if isinstance(node, yaml.ScalarNode) else ""
+            raise yaml.constructor.ConstructorError(None, None, f"{shown}is not a valid {tag} ({err})",
+                                                    node.start_mark) from None
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
+    """Like SafeLoader's, but keeps the line, and refuses unhashable and repeated keys (the last would win)."""
+    seen: set = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            repeated = key in seen
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a plain value, not a list or "
+                                                    "mapping", key_node.start_mark) from None
+        if repeated:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    loader.flatten_mapping(node)  # merge keys (<<): merged values first, the mapping's own keys win
     result = LineDict(loader.construct_pairs(node, deep=True))
     result.line = node.start_mark.line + 1
     return result
@@ -53,16 +78,26 @@ def read_yaml(path: Path) -> Any:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        problem = " ".join((getattr(err, "problem", None) or str(err)).split())
+        if "could not determine a constructor for the tag" in problem:
+            problem = f"{problem.split('for the', 1)[1].strip()} is not allowed (plain YAML only: no Python objects)"
         raise UserError(f"malformed YAML: {problem}", path, line) from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as err:  # a value no constructor could build
+        raise UserError(f"malformed YAML: {' '.join(str(err).split())}", path) from None
+    except RecursionError:
+        raise UserError("malformed YAML: nested too deeply", path) from None
 
 
 def line_of(obj: Any) -> int | None:
     return getattr(obj, "line", None)
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield (line number, parsed object) for each non-blank line; bad lines raise UserError."""
+def iter_jsonl(path: Path, storable: bool = False) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, parsed object) for each non-blank line; bad lines raise UserError.
+
+    `storable`: also refuse strings that no UTF-8 file can hold (a "\\ud800" escape, half a surrogate pair),
+    for input whose text is written out again (predictions, gold).
+    """
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -82,9 +117,48 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
+                obj = json.loads(line)
             except json.JSONDecodeError as err:
                 raise UserError(f"not valid JSON ({err.msg}, column {err.colno})", path, number) from None
+            except ValueError:  # an integer of thousands of digits
+                raise UserError("not valid JSON (a number too long to read)", path, number) from None
+            except RecursionError:
+                raise UserError("not valid JSON (nested too deeply)", path, number) from None
+            if storable and _SURROGATE_ESCAPE.search(raw):
+                where = lone_surrogate_at(obj)
+                if where is not None:
+                    raise UserError("not valid Unicode: a \\u escape names half a surrogate pair", path, number,
+                                    where or None)
+            yield number, obj
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def lone_surrogate_at(obj: Any, where: str = "") -> str | None:
+    """Where (a field path, "" for the top) the first string holding a lone surrogate is: no UTF-8 file can store it."""
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    if isinstance(obj, list):
+        children = [(f"{where}[{i}]", value) for i, value in enumerate(obj)]
+    elif isinstance(obj, dict):
+        children = [(f"{where}.{_printable(key)}" if where else _printable(key), item)
+                    for key, value in obj.items() for item in (key, value)]
+    else:
+        return None
+    for child_where, child in children:
+        found = lone_surrogate_at(child, child_where)
+        if found is not None:
+            return found
+    return None
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def dumps_canonical(obj: Any) -> str:

@@ -18,7 +18,7 @@ def iter_predictions(path: Path, documents: dict[str, Document] | None = None,
     """Yield validated predictions one by one (streaming: memory does not grow with the file)."""
     seen: set[tuple[str, str]] = set()
     any_line = False
-    for number, obj in iter_jsonl(path):
+    for number, obj in iter_jsonl(path, storable=True):
         any_line = True
         prediction = parse_prediction(obj, path, number, documents, system)
         key = (prediction.doc_id, prediction.system)

@@ -124,8 +124,9 @@ def build_systems(config: RunConfig, tasks: tuple[str, ...]) -> list[System]:
         try:
             adapter = registry.load_class(sc.adapter)(**sc.options)
         except UserError as err:
-            raise UserError(f"system {sc.name}: {err.message}", err.path or config.path, err.line or sc.line,
-                            err.field) from None
+            # an error inside another file (a replay file's line 3) keeps that file and line; else the config's
+            path, line = (err.path, err.line) if err.path is not None else (config.path, sc.line)
+            raise UserError(f"system {sc.name}: {err.message}", path, line, err.field) from None
         wanted = sc.tasks or tuple(t for t in adapter.tasks if t in tasks)
         unsupported = [t for t in wanted if t not in adapter.tasks]
         if unsupported:
@@ -178,6 +179,7 @@ def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
             failure, keep = f"{type(err).__name__}: {err}", False
         elapsed = time.perf_counter() - started
         meta["seconds"] += elapsed
+        failure, raw = _storable(failure), _storable(raw)
         if failure:
             failures.append(f"{task}: {failure}")
             if raw:
@@ -202,8 +204,11 @@ def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
 
 
 def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/harness"), fail_fast: bool = False,
-        progress: bool = True, log: Callable[[str], None] | None = None) -> RunResult:
-    """Run every system on every document, write predictions.jsonl and results.json, return the evaluation."""
+        progress: bool = True, log: Callable[[str], None] | None = None, tag: str | None = None) -> RunResult:
+    """Run every system on every document, write predictions.jsonl and results.json, return the evaluation.
+
+    `tag` (a release label) goes into the manifest, so `harness history import` restores it.
+    """
     from harness.evaluate import evaluate
 
     log = log or (lambda message: print(message, file=sys.stderr))
@@ -230,6 +235,7 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
                 done = _run_system(system, corpus, cache, fail_fast, progress)
             except FailFast as stop:
                 predictions += stop.done  # type: ignore[attr-defined]
+                _start_outputs(out_dir)
                 write_predictions(out_dir / "predictions.jsonl", predictions, systems)
                 raise FailFast(f"{stop.message} (--fail-fast: stopped; {len(predictions)} predictions kept in "
                                f"{out_dir / 'predictions.jsonl'}" + (" and the cache)" if cache else ")")) from None
@@ -241,14 +247,21 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     finally:
         for system in systems:
             system.adapter.close()
+    _start_outputs(out_dir)
     write_predictions(out_dir / "predictions.jsonl", predictions, systems)
     s0 = time.perf_counter()
     evaluation = evaluate(corpus, predictions, settings)
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
-    manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at)
+    manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag)
     write_results(out_dir, evaluation, corpus, predictions, manifest)
     return RunResult(predictions, evaluation, manifest, out_dir, failures)
+
+
+def _start_outputs(out_dir: Path) -> None:
+    """Remove an earlier run's results.json before writing this run's files: results.json is written last,
+    so a folder holding one is always one complete run, even if this run is killed while writing."""
+    (out_dir / "results.json").unlink(missing_ok=True)
 
 
 def _run_system(system: System, corpus: Corpus, cache: Cache | None, fail_fast: bool,
@@ -334,11 +347,16 @@ def write_results(out_dir: Path, evaluation, corpus: Corpus, predictions: list[P
 # --------------------------------------------------------------------------- manifest
 
 
+# The manifest keys that differ between two runs of the same inputs (clock times, durations, cache hits).
+# Everything else in results.json is byte-identical for the same inputs, seeds and harness version.
+VOLATILE_MANIFEST_KEYS = ("started_at", "finished_at", "timings_seconds", "cache")
+
+
 def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cache: Cache | None,
-                   timings: dict, failures: dict, settings, started_at: str) -> dict:
+                   timings: dict, failures: dict, settings, started_at: str, tag: str | None = None) -> dict:
     from harness import __version__
 
-    return {
+    manifest = {
         "harness_version": __version__,
         "git": git_state(),
         "python": platform.python_version(),
@@ -365,7 +383,18 @@ def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cac
         "timings_seconds": timings,
         "cache": cache.stats() if cache else None,
         "failures": {"count": sum(len(f) for f in failures.values()), "by_system": failures},
+        "volatile_keys": list(VOLATILE_MANIFEST_KEYS),
     }
+    if tag:
+        manifest["tag"] = tag
+    return manifest
+
+
+def _storable(text: str | None) -> str | None:
+    """Text an adapter's error or raw answer carried, with lone surrogates (which UTF-8 cannot store) replaced."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _jsonable(value):

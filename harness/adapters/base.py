@@ -129,7 +129,17 @@ class Adapter:
 def check_summary(value: object) -> str:
     if not isinstance(value, str):
         raise BadOutput(f"a summary must be a string, got {type(value).__name__}", repr(value)[:2000])
+    _check_unicode(value, "the summary")
     return value
+
+
+def _check_unicode(text: str, what: str) -> None:
+    """A lone surrogate (e.g. from a JSON "\\ud800" escape) cannot be written to any UTF-8 file."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise BadOutput(f"{what} is not valid Unicode (a lone surrogate at character {err.start})",
+                        text.encode("utf-8", "backslashreplace").decode("utf-8")[:2000]) from None
 
 
 def check_claims(value: object, doc: Document) -> tuple[PredictedClaim, ...]:
@@ -142,9 +152,11 @@ def check_claims(value: object, doc: Document) -> tuple[PredictedClaim, ...]:
         if not isinstance(item, PredictedClaim) or not isinstance(item.text, str):
             raise BadOutput(f"claims[{i}] must be a string or PredictedClaim, got {type(item).__name__}",
                             repr(item)[:2000])
+        _check_unicode(item.text, f"claims[{i}]")
         if item.span is not None:
             span = item.span
-            if (len(span) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)
+            if (not isinstance(span, (tuple, list)) or len(span) != 2
+                    or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)
                     or not 0 <= span[0] <= span[1] <= len(doc.text)):
                 raise BadOutput(f"claims[{i}] span {span!r} is not inside the document ({len(doc.text)} characters)")
             item = PredictedClaim(item.text, (span[0], span[1]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -60,19 +61,24 @@ class CommandAdapter(Adapter):
             done = subprocess.run(  # noqa: S603 - argv list from the run config, no shell
                 list(self.settings["argv"]), input=json.dumps(request, ensure_ascii=False).encode("utf-8"),
                 capture_output=True, timeout=timeout, cwd=self.settings["cwd"], env=os.environ.copy(), check=False)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # run() has killed the program (and only waits for it, not its helpers)
             raise AdapterTimeout(f"command timed out after {timeout:g} s") from None
         except OSError as err:
             raise AdapterError(f"command could not start: {err.strerror or err}") from None
-        if done.returncode != 0:
+        returncode = done.returncode
+        if returncode != 0:
             lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
             detail = f": {lines[-1][:300]}" if lines else ""
-            raise AdapterError(f"command exited with status {done.returncode}{detail}")
-        out = done.stdout.decode("utf-8", "replace")
+            if returncode < 0:
+                raise AdapterError(f"command was killed by signal {-returncode} ({_signal_name(-returncode)}){detail}")
+            raise AdapterError(f"command exited with status {returncode}{detail}")
+        out = done.stdout.decode("utf-8", "replace")  # stderr of a successful call is the program's own log: ignored
         try:
             answer = json.loads(out)
-        except json.JSONDecodeError as err:
-            raise BadOutput(f"command printed invalid JSON ({err.msg})", out[:2000]) from None
+        except ValueError as err:  # JSONDecodeError, or an integer too long to read
+            raise BadOutput(f"command printed invalid JSON ({getattr(err, 'msg', err)})", out[:2000]) from None
+        except RecursionError:
+            raise BadOutput("command printed invalid JSON (nested too deeply)", out[:2000]) from None
         if not isinstance(answer, dict):
             raise BadOutput("command must print a JSON object", out[:2000])
         return answer
@@ -89,6 +95,13 @@ class CommandAdapter(Adapter):
         if not isinstance(claims, list):
             raise BadOutput("command answer has no list 'claims'", json.dumps(answer)[:2000])
         return [parse_claim(item, i) for i, item in enumerate(claims)]
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"
 
 
 def parse_claim(item: object, index: int) -> PredictedClaim:

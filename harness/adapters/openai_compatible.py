@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from harness import __version__
-from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput
+from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput, Output
 from harness.config import Option
 from harness.errors import UserError
 from harness.records import TASKS, Document, PredictedClaim
@@ -33,6 +33,7 @@ CLAIMS_SCHEMA = {
     "required": ["claims"],
 }
 MAX_BACKOFF = 30.0
+REDACTED = "[api key removed]"
 
 
 class HTTPStatusError(AdapterError):
@@ -68,8 +69,12 @@ class OpenAICompatibleAdapter(Adapter):
     )
 
     def setup(self) -> None:
+        if not re.match(r"https?://[^/\s]", self.settings["base_url"]):
+            raise UserError(f"openai-compatible: base_url must start with http:// or https://, got "
+                            f"{self.settings['base_url']!r}", field="base_url")
         self._templates = {task: _read_template(self.settings[f"{task}_prompt"], f"{task}_prompt") for task in TASKS}
         self._headers = {"Content-Type": "application/json"}
+        self._secret: str | None = None
         variable = self.settings["api_key_env"]
         if variable:
             key = os.environ.get(variable)
@@ -77,6 +82,7 @@ class OpenAICompatibleAdapter(Adapter):
                 raise UserError(f"openai-compatible: environment variable {variable} is not set (it holds the API key)",
                                 field="api_key_env")
             self._headers["Authorization"] = f"Bearer {key}"
+            self._secret = key
         mode = self.settings["json_mode"]
         self._format = None if mode == "auto" else mode
         self._lock = threading.Lock()
@@ -104,6 +110,30 @@ class OpenAICompatibleAdapter(Adapter):
             self._client = None
 
     # ---------------------------------------------------------------- tasks
+
+    def run(self, doc: Document, task: str) -> Output:
+        """As Adapter.run, with the API key blanked out of anything that could be stored or shown: a server that
+        echoes the key in an error message (or a model in its answer) must not put it in results, caches or logs."""
+        try:
+            output = super().run(doc, task)
+        except AdapterError as err:
+            if self._secret is not None:
+                err.args = (self._redact(str(err)),)
+                if isinstance(err, BadOutput) and err.raw:
+                    err.raw = self._redact(err.raw)
+            raise
+        except UserError:
+            raise
+        except Exception as err:  # noqa: BLE001 - re-raised as a document failure, key removed
+            raise AdapterError(self._redact(f"{type(err).__name__}: {err}")) from None
+        if self._secret is None:
+            return output
+        if output.claims is not None:
+            return Output(claims=tuple(PredictedClaim(self._redact(c.text), c.span) for c in output.claims))
+        return Output(summary=self._redact(output.summary or ""))
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, REDACTED) if self._secret and text else text
 
     def summarize(self, doc: Document) -> str:
         content = self._chat(self._messages(doc, "summary"), None)
@@ -202,7 +232,7 @@ def _content(response) -> str:
     try:
         data = response.json()
         content = data["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):
         raise BadOutput("the server's answer is not a chat completion", response.text[:2000]) from None
     if not isinstance(content, str):
         raise BadOutput("the chat completion has no text content", response.text[:2000])
@@ -210,12 +240,16 @@ def _content(response) -> str:
 
 
 def _error_text(response) -> str:
+    """The server's error message: {"error": {"message": ...}}, {"error": "..."}, or the body as it came."""
     try:
         data = response.json()
-        message = data.get("error", {}).get("message") if isinstance(data.get("error"), dict) else data.get("error")
+    except (ValueError, RecursionError):
+        data = None
+    text = response.text
+    if isinstance(data, dict):
+        error = data.get("error")
+        message = error.get("message") if isinstance(error, dict) else error
         text = str(message or data)
-    except ValueError:
-        text = response.text
     return " ".join(text.split())[:300]
 
 
@@ -241,8 +275,10 @@ def _read_template(value: str, field: str) -> str:
         path = PROJECT_ROOT / path
     try:
         return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        raise UserError("openai-compatible: prompt template not found", path, field=field) from None
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name
+        raise UserError(f"openai-compatible: prompt template not found: {value!r}", field=field) from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"openai-compatible: prompt template is not valid UTF-8 (byte {err.start})", path) from None
 
 
 def parse_claims_json(content: str) -> list[str]:

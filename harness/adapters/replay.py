@@ -30,7 +30,7 @@ class ReplayAdapter(Adapter):
 
         path = Path(self.settings["path"])
         if not path.is_file():
-            raise UserError("replay: predictions file not found", path, field="path")
+            raise UserError(f"replay: predictions file not found: {path}", field="path")
         self._sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         wanted = self.settings["system"]
         predictions = read_predictions(path, None, wanted or "replay")

@@ -72,8 +72,9 @@ def write_outputs(out_dir: Path, evaluation, corpus: Corpus, predictions: list[P
         for fmt, data in formats.items():
             files[f"plots/{name}.{fmt}"] = data
     files["report.html"] = html.render(results, corpus, predictions, decisions, drawn, manifest)
+    results_path = out_dir / "results.json"
+    results_path.unlink(missing_ok=True)  # an earlier run's must not sit beside this run's half-written tables
     for name, data in files.items():
         atomic_write(out_dir / name, data)
-    results_path = out_dir / "results.json"
     write_json(results_path, results)
     return results_path

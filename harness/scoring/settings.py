@@ -9,6 +9,7 @@ DEFAULT_THRESHOLD = 0.40
 DEFAULT_COVERAGE_THRESHOLD = 0.40
 MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.70, "hybrid": 0.55}
 VETOES = ("number", "negation", "date", "speaker", "actor")
+MAX_BOOTSTRAP = 100_000  # beyond this the resampling only costs memory and time
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,20 @@ class ScoreSettings:
     bootstrap: int = 1000
     seed: int = 12345
     vetoes: tuple[str, ...] = VETOES
+
+    def __post_init__(self) -> None:
+        """Refuse values that would crash or silently empty the scoring only after every model has run."""
+        import math
+
+        from harness.errors import UserError
+
+        for name in ("threshold", "coverage_threshold"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+                raise UserError(f"must be a finite number >= 0, got {value!r}", field=name)
+        if not isinstance(self.bootstrap, int) or isinstance(self.bootstrap, bool) \
+                or not 0 <= self.bootstrap <= MAX_BOOTSTRAP:
+            raise UserError(f"must be a whole number from 0 to {MAX_BOOTSTRAP:,}, got {self.bootstrap!r}",
+                            field="bootstrap")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise UserError(f"must be a whole number >= 0, got {self.seed!r}", field="seed")
