@@ -210,7 +210,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         if args.tag:
             evaluation.results["tag"] = args.tag  # kept in results.json so `history import` restores it
-        write_outputs(args.out, evaluation, corpus, predictions)
+        write_outputs(args.out, evaluation, corpus, predictions, history_db=args.db)
         run_id = record_run(args.db, args.out / "results.json", args.tag)
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
@@ -270,7 +270,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_run_config(args.config)
     out = args.out or Path("results") / config.name
     result = run(config, out, None if args.no_cache else args.cache_dir, fail_fast=args.fail_fast,
-                 progress=not args.no_progress, tag=args.tag)
+                 progress=not args.no_progress, tag=args.tag, history_db=args.db)
     print_leaderboard(result.evaluation.results)
     manifest = result.manifest
     n_failed = manifest["failures"]["count"]
@@ -289,12 +289,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _record_history(args: argparse.Namespace, results_path: Path) -> None:
-    try:
-        from harness.history import record_run
-    except ModuleNotFoundError as err:
-        if err.name != "harness.history":
-            raise
-        return
+    from harness.history import record_run
+
     run_id = record_run(args.db, results_path, args.tag)
     print(f"recorded in {args.db} as run {run_id}" + (f" (tag {args.tag})" if args.tag else ""))
 

@@ -204,7 +204,8 @@ def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
 
 
 def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/harness"), fail_fast: bool = False,
-        progress: bool = True, log: Callable[[str], None] | None = None, tag: str | None = None) -> RunResult:
+        progress: bool = True, log: Callable[[str], None] | None = None, tag: str | None = None,
+        history_db: Path | None = None) -> RunResult:
     """Run every system on every document, write predictions.jsonl and results.json, return the evaluation.
 
     `tag` (a release label) goes into the manifest, so `harness history import` restores it.
@@ -254,7 +255,7 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag)
-    write_results(out_dir, evaluation, corpus, predictions, manifest)
+    write_results(out_dir, evaluation, corpus, predictions, manifest, history_db)
     return RunResult(predictions, evaluation, manifest, out_dir, failures)
 
 
@@ -328,20 +329,12 @@ def write_predictions(path: Path, predictions: list[Prediction], systems: list[S
     atomic_write(path, "".join(json.dumps(prediction_record(p), ensure_ascii=False) + "\n" for p in rows))
 
 
-def write_results(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction], manifest: dict) -> Path:
-    """results.json (+ tables and report when the report module is installed)."""
-    try:
-        from harness.report.write import write_outputs
-    except ModuleNotFoundError as err:
-        if err.name not in ("harness.report.write", "harness.report"):
-            raise
-        from harness.io import write_json
+def write_results(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction], manifest: dict,
+                  history_db: Path | None = None) -> Path:
+    """results.json, the tables and the report (with the release-history trend when a database is given)."""
+    from harness.report.write import write_outputs
 
-        path = out_dir / "results.json"
-        write_json(path, {**evaluation.results, "manifest": manifest})
-        return path
-    write_outputs(out_dir, evaluation, corpus, predictions, manifest)
-    return out_dir / "results.json"
+    return write_outputs(out_dir, evaluation, corpus, predictions, manifest, history_db=history_db)
 
 
 # --------------------------------------------------------------------------- manifest

@@ -107,6 +107,16 @@ def _plots(plots: dict[str, dict[str, bytes]]) -> str:
     return "\n".join(parts)
 
 
+def _trend(svg: str | None) -> str:
+    """The release-history chart (claim F1 across recorded runs), an SVG the harness drew itself."""
+    if not svg:
+        return ""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<section id="history"><h2>Release history</h2><figure><img alt="claims.f1 across recorded runs" '
+            f'src="data:image/svg+xml;base64,{data}"><figcaption>claims.f1 per system across the runs in the '
+            f'history database; red marks a drop larger than the tolerance.</figcaption></figure></section>')
+
+
 def _per_doc(results: dict) -> str:
     rows = T.per_doc(results)
     named, columns = T.labelled(rows, T.per_doc_columns(rows))
@@ -229,10 +239,10 @@ def _documents(results: dict, corpus: Corpus, predictions: Sequence[Prediction],
 
 
 def render(results: dict, corpus: Corpus, predictions: Sequence[Prediction], decisions: Sequence[dict],
-           plots: dict[str, dict[str, bytes]], manifest: dict | None = None) -> str:
+           plots: dict[str, dict[str, bytes]], manifest: dict | None = None, trend_svg: str | None = None) -> str:
     """The whole report as one string."""
     title = f"harness report: {', '.join(M.ranked_systems(results))}"
-    body = "\n".join([_header(results, manifest), _leaderboard(results), _plots(plots), _per_doc(results),
+    body = "\n".join([_header(results, manifest), _leaderboard(results), _plots(plots), _trend(trend_svg), _per_doc(results),
                       _sensitivity(results), _documents(results, corpus, predictions, decisions)])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">\n'

@@ -41,7 +41,7 @@ def _scorer_for(results: dict, corpus: Corpus):
 
 
 def write_outputs(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction],
-                  manifest: dict | None = None, *, scorer=None) -> Path:
+                  manifest: dict | None = None, *, scorer=None, history_db: Path | None = None) -> Path:
     """Write everything for one run into out_dir; returns the path of results.json.
 
     `scorer` (optional) is the run's Scorer, to reuse its fitted similarity; without it one is built
@@ -71,7 +71,12 @@ def write_outputs(out_dir: Path, evaluation, corpus: Corpus, predictions: list[P
     for name, formats in drawn.items():
         for fmt, data in formats.items():
             files[f"plots/{name}.{fmt}"] = data
-    files["report.html"] = html.render(results, corpus, predictions, decisions, drawn, manifest)
+    trend = None
+    if history_db is not None:
+        from harness.history_plot import trend_svg
+
+        trend = trend_svg(history_db, current=results)
+    files["report.html"] = html.render(results, corpus, predictions, decisions, drawn, manifest, trend)
     results_path = out_dir / "results.json"
     results_path.unlink(missing_ok=True)  # an earlier run's must not sit beside this run's half-written tables
     for name, data in files.items():
