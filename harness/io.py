@@ -7,8 +7,9 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -166,20 +167,26 @@ def dumps_canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write via a temporary file and rename, so readers never see half a file."""
+@contextmanager
+def atomic_open(path: Path, binary: bool = False) -> Iterator[IO]:
+    """A file written under a temporary name and renamed into place only when the block succeeds,
+    so readers never see half a file and an interrupted write leaves the old file (or none)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as out:
-            out.write(data)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as out:
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    with atomic_open(path, binary=isinstance(data, bytes)) as out:
+        out.write(data)
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from harness.errors import UserError
-from harness.io import iter_jsonl
+from harness.io import atomic_open, iter_jsonl
 from harness.predictions import MAX_TEXT_CHARS
 from harness.scoring.rouge import ROUGE_TYPES, RougeScorer, Score
 
@@ -142,21 +140,12 @@ def _chunks(items: Iterator[PairLine], size: int) -> Iterator[list[PairLine]]:
 
 @contextmanager
 def _atomic_lines(path: Path | None) -> Iterator[IO[str] | None]:
-    """A text file written line by line under a temporary name and renamed into place at the end."""
+    """Nowhere (None), or a file that appears only once complete."""
     if path is None:
         yield None
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as handle:
+        yield handle
 
 
 def main(argv: list[str] | None = None) -> int:
