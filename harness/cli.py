@@ -208,9 +208,12 @@ def cmd_score(args: argparse.Namespace) -> int:
         from harness.history import record_run
         from harness.report.write import write_outputs
 
-        if args.tag:
-            evaluation.results["tag"] = args.tag  # kept in results.json so `history import` restores it
-        write_outputs(args.out, evaluation, corpus, predictions, history_db=args.db)
+        from harness.runner import environment
+
+        manifest = {**environment(), "predictions": str(args.predictions),
+                    "gold": {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)},
+                    **({"tag": args.tag} if args.tag else {})}
+        write_outputs(args.out, evaluation, corpus, predictions, manifest, history_db=args.db)
         run_id = record_run(args.db, args.out / "results.json", args.tag)
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:

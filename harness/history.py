@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -108,6 +109,25 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
             conn.execute(f"PRAGMA user_version = {int(target)}")
 
 
+def _prepare(conn: sqlite3.Connection, target: int) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(conn, target)
+
+
+def _retry_while_locked(step) -> None:
+    """SQLite answers "locked" at once, without waiting, when two processes switch a new file to WAL or
+    migrate it at the same moment (waiting could deadlock); so retry for up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as err:
+            if not ("locked" in str(err) or "busy" in str(err)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def connect(db_path: Path, *, create: bool = True, target: int = SCHEMA_VERSION) -> sqlite3.Connection:
     """Open (creating if allowed) and migrate the database; autocommit mode, transactions are explicit."""
     db_path = Path(db_path)
@@ -120,9 +140,7 @@ def connect(db_path: Path, *, create: bool = True, target: int = SCHEMA_VERSION)
     try:
         with database_errors(db_path):
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn, target)
+            _retry_while_locked(lambda: _prepare(conn, target))
     except BaseException:
         conn.close()
         raise

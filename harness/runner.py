@@ -347,14 +347,8 @@ VOLATILE_MANIFEST_KEYS = ("started_at", "finished_at", "timings_seconds", "cache
 
 def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cache: Cache | None,
                    timings: dict, failures: dict, settings, started_at: str, tag: str | None = None) -> dict:
-    from harness import __version__
-
     manifest = {
-        "harness_version": __version__,
-        "git": git_state(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": package_versions(),
+        **environment(),
         "config": {"path": str(config.path), "sha256": config.sha256, "name": config.name},
         "tasks": sorted({t for s in systems for t in s.tasks}, key=TASKS.index),
         "gold": {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)},
@@ -392,6 +386,14 @@ def _storable(text: str | None) -> str | None:
 
 def _jsonable(value):
     return json.loads(dumps_canonical(value))
+
+
+def environment() -> dict:
+    """What produced a result besides its inputs: harness version and commit, Python, packages."""
+    from harness import __version__
+
+    return {"harness_version": __version__, "git": git_state(), "python": platform.python_version(),
+            "platform": platform.platform(), "packages": package_versions()}
 
 
 def git_state() -> dict | None:

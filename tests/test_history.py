@@ -553,7 +553,9 @@ def test_score_out_records_the_run_with_its_tag(tmp_path, capsys):
     code, _, err = cli(capsys, *args, "--out", str(tmp_path / "out"), "--tag", "model-1.0")
     assert code == 0, err
     assert "recorded as run 1" in err
-    assert json.loads((tmp_path / "out" / "results.json").read_text())["tag"] == "model-1.0"
+    written = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert written["manifest"]["tag"] == "model-1.0"
+    assert written["manifest"]["git"] is None or len(written["manifest"]["git"]["commit"]) == 40
     (tag, f1), = rows(db, "SELECT r.tag, m.value FROM runs r JOIN metric_values m ON m.run_id = r.id"
                           " WHERE m.metric = 'claims.f1' AND m.doc_id = ''")
     assert tag == "model-1.0" and f1 == pytest.approx(f1_of(4, 8))  # 2 + 2 of 8 claims

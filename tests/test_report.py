@@ -79,7 +79,8 @@ def test_results_json_is_the_evaluation_plus_sensitivity(run):
     corpus = run["corpus"]
     evaluation = evaluate(corpus, read_predictions(run["predictions"], corpus.by_id()), ScoreSettings(bootstrap=200))
     written = run["results"]
-    assert set(written) == set(evaluation.results) | {"sensitivity"}
+    assert set(written) == set(evaluation.results) | {"sensitivity", "manifest"}
+    assert written["manifest"]["harness_version"] and written["manifest"]["predictions"].endswith(".jsonl")
     for key, value in evaluation.results.items():
         assert json.loads(json.dumps(value)) == written[key], key
 
