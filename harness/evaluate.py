@@ -14,6 +14,7 @@ from harness.scoring.scorer import DocScore, Scorer, ScoreSettings
 class Evaluation:
     results: dict
     doc_scores: list[DocScore]
+    scorer: Scorer  # what scored it: the report reuses its fitted similarity and settings
 
 
 def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreSettings = ScoreSettings(),
@@ -37,7 +38,7 @@ def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreS
         "n_documents": len(corpus.documents),
         "systems": systems,
     }
-    return Evaluation(results, doc_scores)
+    return Evaluation(results, doc_scores, scorer)
 
 
 def _empty(doc_id: str, system: str, given: dict[str, Prediction]) -> Prediction:
@@ -67,7 +68,7 @@ def system_result(scores: list[DocScore], settings: ScoreSettings, missing: list
     }
 
 
-def decision_log(doc_scores: list[DocScore], scorer: Scorer, predictions: dict[tuple[str, str], Prediction]) -> list[dict]:
+def decision_log(doc_scores: list[DocScore], predictions: dict[tuple[str, str], Prediction]) -> list[dict]:
     """Every claim decision: which gold claim each prediction matched, or why not, with the score."""
     rows = []
     for s in doc_scores:

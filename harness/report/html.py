@@ -213,9 +213,7 @@ def _text(texts: list[str], decision: dict) -> str:
 
 
 def _documents(results: dict, corpus: Corpus, predictions: Sequence[Prediction], decisions: Sequence[dict]) -> str:
-    from harness.report.sensitivity import run_settings
-
-    threshold, _, _ = run_settings(results)
+    threshold = (results.get("sensitivity") or {}).get("run_threshold")
     given = {(p.system, p.doc_id): p for p in predictions}
     logged: dict[tuple[str, str], list[dict]] = {}
     for d in decisions:

@@ -13,26 +13,6 @@ from harness.records import Corpus, Prediction
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
-def signature_fields(signature: str) -> dict[str, str]:
-    """`a:b|c:d` → {"a": "b", "c": "d"} (the scoring signature's parts)."""
-    out = {}
-    for part in signature.split("|"):
-        key, _, value = part.partition(":")
-        out.setdefault(key, value)
-    return out
-
-
-def run_settings(results: dict) -> tuple[float | None, tuple[str, ...] | None, str]:
-    """The run's match threshold, active vetoes and matcher kind, read back from its signature."""
-    fields = signature_fields(results.get("signature", ""))
-    threshold = float(fields["thr"]) if fields.get("thr") else None
-    vetoes = None
-    if "veto" in fields:
-        vetoes = () if fields["veto"] in ("", "none") else tuple(fields["veto"].split(","))
-    matcher = fields.get("matcher", "lexical").split("(", 1)[0] or "lexical"
-    return threshold, vetoes, matcher
-
-
 class _Memo:
     """The scorer's similarity, computed once per (predictions, gold) pair across the thresholds."""
 
@@ -54,19 +34,16 @@ def sensitivity(results: dict, corpus: Corpus, predictions: Sequence[Prediction]
                 thresholds: Sequence[float] = THRESHOLDS) -> dict:
     """Micro P/R/F1 per system at each threshold, on exactly the documents the run scored for claims.
 
-    `scorer` supplies the similarity and gold items; it must use the run's matcher (see `run_settings`).
+    `scorer` is the run's own: its similarity, gold items, threshold and vetoes.
     """
     from harness.aggregate import f1
-    from harness.scoring.matching import VETOES, match_claims
-    from harness.text import split_sentences
+    from harness.scoring.matching import match_claims
 
-    run_threshold, vetoes, _ = run_settings(results)
-    vetoes = VETOES if vetoes is None else vetoes
-    if run_threshold is not None and not any(abs(t - run_threshold) < 1e-9 for t in thresholds):
+    run_threshold, vetoes = scorer.settings.threshold, scorer.settings.vetoes
+    if not any(abs(t - run_threshold) < 1e-9 for t in thresholds):
         thresholds = sorted([*thresholds, run_threshold])  # the run's own row, to read the table against
     documents = corpus.by_id()
     given = {(p.system, p.doc_id): p for p in predictions}
-    excluded = {}
     similarity = _Memo(scorer.similarity)
     systems = {}
     for name, system in results["systems"].items():
@@ -77,12 +54,10 @@ def sensitivity(results: dict, corpus: Corpus, predictions: Sequence[Prediction]
         for threshold in thresholds:
             tp = fp = fn = 0
             for doc_id in docs:
-                if doc_id not in excluded:
-                    excluded[doc_id] = [s for t in documents[doc_id].excluded_text() for s in split_sentences(t)]
                 pred = given.get((name, doc_id))
                 texts = [c.text for c in (pred.claims or ())] if pred else []
                 counts = match_claims(texts, scorer.gold_items(doc_id), similarity, threshold,
-                                      excluded[doc_id], vetoes)
+                                      scorer.excluded_sentences(doc_id), vetoes)
                 tp, fp, fn = tp + counts.tp, fp + counts.fp, fn + counts.fn
             p = tp / (tp + fp) if tp + fp else 0.0
             r = tp / (tp + fn) if tp + fn else 0.0

@@ -17,44 +17,28 @@ TABLE_FILES = ("leaderboard.txt", "leaderboard.md", "leaderboard.csv", "leaderbo
                "per_doc.csv", "decisions.jsonl", "sensitivity.md", "sensitivity.csv", "report.html")
 
 
-def final_results(evaluation, corpus: Corpus, predictions: Sequence[Prediction], scorer,
+def final_results(evaluation, corpus: Corpus, predictions: Sequence[Prediction],
                   manifest: dict | None = None) -> dict:
     """evaluation.results, plus the threshold sensitivity and (when given) the run manifest."""
     from harness.report.sensitivity import sensitivity
 
     results = dict(evaluation.results)
-    results["sensitivity"] = sensitivity(results, corpus, predictions, scorer)
+    results["sensitivity"] = sensitivity(results, corpus, predictions, evaluation.scorer)
     if manifest is not None:
         results["manifest"] = manifest
     return results
 
 
-def _scorer_for(results: dict, corpus: Corpus):
-    """A Scorer with the run's matcher: the sensitivity rescoring needs its similarity and gold items
-    (thresholds and vetoes are passed per call, read from the signature)."""
-    from harness.report.sensitivity import run_settings
-    from harness.scoring.scorer import Scorer
-    from harness.scoring.settings import MATCHER_THRESHOLDS, ScoreSettings
-
-    _, _, matcher = run_settings(results)
-    return Scorer(corpus, ScoreSettings(matcher=matcher if matcher in MATCHER_THRESHOLDS else "lexical"))
-
-
 def write_outputs(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction],
-                  manifest: dict | None = None, *, scorer=None, history_db: Path | None = None) -> Path:
-    """Write everything for one run into out_dir; returns the path of results.json.
-
-    `scorer` (optional) is the run's Scorer, to reuse its fitted similarity; without it one is built
-    with the matcher named in the results' signature.
-    """
+                  manifest: dict | None = None, *, history_db: Path | None = None) -> Path:
+    """Write everything for one run into out_dir; returns the path of results.json."""
     from harness.evaluate import decision_log
     from harness.report import html, plots, run_tables
 
     out_dir = Path(out_dir)
-    scorer = scorer or _scorer_for(evaluation.results, corpus)
-    results = final_results(evaluation, corpus, predictions, scorer, manifest)
+    results = final_results(evaluation, corpus, predictions, manifest)
     given = {(p.doc_id, p.system): p for p in predictions}
-    decisions = decision_log(evaluation.doc_scores, scorer, given)
+    decisions = decision_log(evaluation.doc_scores, given)
     drawn = plots.all_plots(results)
 
     files: dict[str, str | bytes] = {

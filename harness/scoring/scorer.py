@@ -64,6 +64,9 @@ class Scorer:
     def gold_items(self, doc_id: str) -> list[GoldItem]:
         return self._gold_items[doc_id]
 
+    def excluded_sentences(self, doc_id: str) -> list[str]:
+        return self._excluded[doc_id]
+
     def score(self, prediction: Prediction) -> DocScore:
         doc = self.documents[prediction.doc_id]
         summary = None
