@@ -10,7 +10,7 @@ from typing import Any
 
 from harness import numbers
 from harness.errors import UserError
-from harness.io import dumps_canonical, iter_jsonl, line_of, read_text, read_yaml
+from harness.io import decode_utf8, dumps_canonical, iter_jsonl, line_of, read_bytes, read_yaml
 from harness.records import (
     EXCLUDED_LABELS, SALIENCE_WEIGHTS, STORY_LABELS, Claim, Corpus, Document, NumberMention,
     Region, Summary,
@@ -221,10 +221,12 @@ def _load_folder(root: Path, origins: Origins) -> tuple[list[Document], list[dic
         if sha is not None and not isinstance(sha, str):
             raise UserError(f"{doc_id}: expected a string", manifest_path, line_of(entry), "sha256")
         article = root / "articles" / f"{doc_id}.txt"
-        raw_bytes = _read_bytes(article)
+        if not article.exists():
+            raise UserError("article file not found", article)
+        raw_bytes = read_bytes(article)
         origins.extra.setdefault("sha", {})[doc_id] = (sha, hashlib.sha256(raw_bytes).hexdigest(),
                                                       manifest_path, line_of(entry))
-        text = read_text(article)
+        text = decode_utf8(raw_bytes, article)
         ann_path = root / "annotations" / f"{doc_id}.yaml"
         if not ann_path.is_file():
             raise UserError(f"annotation file not found for document {doc_id} (listed in {manifest_path})", ann_path)
@@ -250,13 +252,6 @@ def _load_folder(root: Path, origins: Origins) -> tuple[list[Document], list[dic
             raise UserError(f"conflicts[{i}]: expected a mapping of doc_id: wording", conflicts_path,
                             line_of(conflict), "values")
     return documents, [dict(c) for c in conflicts]
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise UserError("article file not found", path) from None
 
 
 def _load_jsonl(path: Path, origins: Origins) -> list[Document]:

@@ -60,15 +60,24 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_text(path: Path) -> str:
+def read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes().decode("utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise UserError("file not found", path) from None
     except IsADirectoryError:
         raise UserError("is a directory, expected a file", path) from None
+
+
+def decode_utf8(raw: bytes, path: Path) -> str:
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise UserError(f"not valid UTF-8 (byte {err.start})", path) from None
+
+
+def read_text(path: Path) -> str:
+    return decode_utf8(read_bytes(path), path)
 
 
 def read_yaml(path: Path) -> Any:

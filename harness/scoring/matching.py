@@ -18,7 +18,6 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from harness.scoring import features
-
 from harness.scoring.settings import DEFAULT_THRESHOLD, VETOES
 
 
