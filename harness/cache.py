@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from harness.records import Document
 
 DEFAULT_DIR = Path(".cache") / "harness"
 FORMAT = 1
+# A temporary entry this old was left by a writer that was killed (SIGKILL, power loss): no live writer
+# takes an hour to write a few kilobytes, so removing it cannot race with one.
+STALE_TEMPORARY_SECONDS = 3600.0
 
 
 def document_sha256(doc: Document) -> str:
@@ -79,6 +83,18 @@ class Cache:
     def put(self, adapter: str, key: str, entry: dict) -> None:
         write_json(self.path(adapter, key), {**entry, "key": key, "format": FORMAT})
         self._count("writes")
+
+    def sweep_stale_temporaries(self, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
+        """Remove half-written entries that killed runs left behind; returns how many were removed."""
+        cutoff, removed = time.time() - older_than, 0
+        for tmp in self.root.glob("*/*/.*.json.*.tmp"):
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another run swept it first
+                continue
+        return removed
 
     def stats(self) -> dict:
         return {"dir": str(self.root), "hits": self.hits, "misses": self.misses, "writes": self.writes,

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from harness.errors import UserError
@@ -341,36 +343,51 @@ COMMANDS = {"gold": cmd_gold, "score": cmd_score, "matcher": cmd_matcher, "histo
             "run": cmd_run, "adapters": cmd_adapters, "compare": cmd_compare}
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread like Ctrl-C, so cleanup runs (adapters closed, model processes ended)."""
+class Stopped(BaseException):
+    """Ctrl-C or SIGTERM, raised in the main thread so cleanup runs (adapters closed, model processes ended)."""
 
 
-def _terminate(signum, frame) -> None:
-    raise Terminated()
+STOP_SIGNALS = {"SIGINT": (130, "interrupted"), "SIGTERM": (143, "terminated")}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    import signal
-    import threading
+    received: list[str] = []  # the signals that arrived; the first decides the exit code
 
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    def stop(signum: int, frame) -> None:
+        received.append(signal.Signals(signum).name)
+        raise Stopped()
+
+    previous = _install_handlers(stop)
     try:
-        return COMMANDS[args.command](args)
+        try:
+            return COMMANDS[args.command](args)
+        finally:
+            _restore_handlers(previous)
     except UserError as err:
-        print(f"harness: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("harness: interrupted", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("harness: terminated", file=sys.stderr)
-        return 143
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        if not received:
+            print(f"harness: error: {err}", file=sys.stderr)
+            return 2
+    except BaseException:
+        if not received:  # a bug: the traceback is the report
+            raise
+    # A signal can surface as another exception (one raised while a module was importing, say); the signal wins.
+    code, word = STOP_SIGNALS[received[0]]
+    print(f"harness: {word}", file=sys.stderr)
+    return code
+
+
+def _install_handlers(stop) -> dict:
+    """Our own handlers, not Python's KeyboardInterrupt: the exit code is then ours to give (130 or 143)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {name: signal.signal(getattr(signal, name), stop) for name in STOP_SIGNALS}
+
+
+def _restore_handlers(previous: dict) -> None:
+    for name, handler in previous.items():
+        signal.signal(getattr(signal, name), handler)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ exit codes:
   0  no regression (or --fail-on-regression not given)
   1  regression found (with --fail-on-regression)
   2  usage or input error (missing or malformed file, different gold or signature, unknown metric)
+  130  interrupted (Ctrl-C); 143  terminated (SIGTERM)
 """
 
 

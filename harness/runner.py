@@ -225,6 +225,8 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     settings = config.score_settings()
     systems = build_systems(config, tasks)
     cache = Cache(Path(cache_dir)) if cache_dir is not None else None
+    if cache is not None:
+        cache.sweep_stale_temporaries()
     out_dir = Path(out_dir)
     predictions: list[Prediction] = []
     timings: dict[str, float] = {}

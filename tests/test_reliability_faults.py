@@ -126,13 +126,24 @@ if mode == "prose":
     print("Sure! Here is a summary: the war goes on.")
     sys.exit(0)
 if mode == "helper":  # a helper process that keeps stdout open, then the model hangs
-    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with open("helper.pid", "w") as out:
+        out.write(str(helper.pid))
     time.sleep(60)
 if mode == "surrogate":
     print('{"summary": "bad \\\\ud800 text"}')
     sys.exit(0)
 print(json.dumps({"summary": " ".join(request["story_text"].split()[:12])}))
 """
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 def test_command_adapter_crash_signal_prose_stderr_and_a_lingering_helper(tmp_path: Path):
@@ -158,6 +169,7 @@ def test_command_adapter_crash_signal_prose_stderr_and_a_lingering_helper(tmp_pa
     assert rows[DOC_IDS[3]]["failure"] == "summary: command printed invalid JSON (Expecting value)"
     assert rows[DOC_IDS[3]]["meta"]["raw_output"]["summary"] == "Sure! Here is a summary: the war goes on.\n"
     assert rows[DOC_IDS[4]]["failure"] == "summary: command timed out after 1.5 s"
+    assert not alive(int((tmp_path / "helper.pid").read_text(encoding="utf-8")))  # the helper went with the model
     results = json.loads((tmp_path / "results" / "cmd" / "results.json").read_text(encoding="utf-8"))
     assert results["systems"]["cmd"]["failures"] == 4
     assert fail_cell(done.stdout, "cmd") == "4"

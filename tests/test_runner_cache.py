@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,18 @@ def test_concurrent_processes_never_see_half_an_entry(tmp_path: Path):
         entry = json.loads(f.read_text(encoding="utf-8"))
         assert entry["output"]["summary"].startswith("x" * 5000)
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_sweep_removes_only_temporaries_older_than_an_hour(tmp_path: Path):
+    cache = Cache(tmp_path)
+    key = entry_key("lead", "1", "o", "d", "summary")
+    cache.put("lead", key, {"output": {"summary": "kept"}})
+    folder = cache.path("lead", key).parent
+    stale, fresh = folder / f".{key}.json.abc123.tmp", folder / f".{key}.json.def456.tmp"
+    stale.write_text('{"out', encoding="utf-8")  # what a SIGKILL mid-write leaves
+    fresh.write_text('{"out', encoding="utf-8")  # a concurrent run's write in progress
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    assert cache.sweep_stale_temporaries() == 1
+    assert not stale.exists() and fresh.exists()
+    assert cache.get("lead", key)["output"] == {"summary": "kept"}

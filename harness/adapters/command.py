@@ -13,7 +13,10 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 from pathlib import Path
+
+import psutil
 
 from harness import __version__
 from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput
@@ -49,6 +52,15 @@ class CommandAdapter(Adapter):
             raise UserError(f"command: cwd is not a directory: {cwd}", field="cwd")
         self.tasks = tuple(t for t in TASKS if t in self.settings["tasks"])
         self.deterministic = self.settings["deterministic"]
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """End programs still running: a call the runner gave up on (timeout) or an interrupted run."""
+        with self._lock:
+            running = list(self._running)
+        for process in running:
+            _kill_tree(process)
 
     def fingerprint(self) -> str:
         return f"program-version:{self.settings['version']}"
@@ -57,11 +69,10 @@ class CommandAdapter(Adapter):
         request = {"task": task, "doc_id": doc.doc_id, "text": doc.text, "story_text": doc.story_text(),
                    "headline": doc.headline, "outlet": doc.outlet, "date": doc.date}
         timeout = self.settings["timeout"]
+        payload = json.dumps(request, ensure_ascii=False).encode("utf-8")
         try:
-            done = subprocess.run(  # noqa: S603 - argv list from the run config, no shell
-                list(self.settings["argv"]), input=json.dumps(request, ensure_ascii=False).encode("utf-8"),
-                capture_output=True, timeout=timeout, cwd=self.settings["cwd"], env=os.environ.copy(), check=False)
-        except subprocess.TimeoutExpired:  # run() has killed the program (and only waits for it, not its helpers)
+            done = self._run_program(payload, timeout)
+        except subprocess.TimeoutExpired:
             raise AdapterTimeout(f"command timed out after {timeout:g} s") from None
         except OSError as err:
             raise AdapterError(f"command could not start: {err.strerror or err}") from None
@@ -83,6 +94,28 @@ class CommandAdapter(Adapter):
             raise BadOutput("command must print a JSON object", out[:2000])
         return answer
 
+    def _run_program(self, payload: bytes, timeout: float) -> subprocess.CompletedProcess:
+        """Run the program; a timeout or an interrupted run ends it and every helper it started (a server, a
+        tokenizer worker). It stays in the harness's process group, so killing that group ends it too."""
+        argv = list(self.settings["argv"])
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603 - no shell
+                                   stderr=subprocess.PIPE, cwd=self.settings["cwd"], env=os.environ.copy())
+        with self._lock:
+            self._running.add(process)
+        try:
+            stdout, stderr = process.communicate(payload, timeout=timeout)
+        except BaseException:  # a timeout, Ctrl-C or SIGTERM: nothing of the program may outlive the call
+            _kill_tree(process)
+            process.wait()  # not communicate(): a helper that left the group could hold the pipes open
+            raise
+        finally:
+            with self._lock:
+                self._running.discard(process)
+            for pipe in (process.stdin, process.stdout, process.stderr):
+                if pipe:
+                    pipe.close()
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
     def summarize(self, doc: Document) -> str:
         answer = self._call(doc, "summary")
         if not isinstance(answer.get("summary"), str):
@@ -95,6 +128,20 @@ class CommandAdapter(Adapter):
         if not isinstance(claims, list):
             raise BadOutput("command answer has no list 'claims'", json.dumps(answer)[:2000])
         return [parse_claim(item, i) for i, item in enumerate(claims)]
+
+
+def _kill_tree(process: subprocess.Popen) -> None:
+    """Kill the program and its descendants (found before the program dies and they are re-parented)."""
+    try:
+        helpers = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:  # the program has already gone
+        helpers = []
+    process.kill()
+    for helper in helpers:
+        try:
+            helper.kill()
+        except psutil.Error:
+            pass
 
 
 def _signal_name(number: int) -> str:

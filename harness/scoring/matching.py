@@ -15,7 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+from sklearn.preprocessing import normalize
 
 from harness.scoring import features
 from harness.scoring.settings import DEFAULT_THRESHOLD, VETOES
@@ -93,8 +93,7 @@ class LexicalSimilarity:
         np.log(matrix.data, matrix.data)
         matrix.data += 1.0
         matrix.data *= self._idf[matrix.indices]
-        inplace_csr_row_normalize_l2(matrix)
-        return matrix
+        return normalize(matrix, norm="l2", copy=False)
 
 
 def _same_csr(a, b) -> bool:
