@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.io import dumps_canonical, write_json
+from harness.io import dumps_canonical, temporary_glob, write_json
 from harness.records import Document
 
 DEFAULT_DIR = Path(".cache") / "harness"
@@ -87,7 +87,7 @@ class Cache:
     def sweep_stale_temporaries(self, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
         """Remove half-written entries that killed runs left behind; returns how many were removed."""
         cutoff, removed = time.time() - older_than, 0
-        for tmp in self.root.glob("*/*/.*.json.*.tmp"):
+        for tmp in self.root.glob(f"*/*/{temporary_glob('*.json')}"):
             try:
                 if tmp.stat().st_mtime < cutoff:
                     tmp.unlink()

@@ -176,12 +176,17 @@ def dumps_canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def temporary_glob(name_glob: str) -> str:
+    """The glob of the temporary files atomic_open writes for files named `name_glob`."""
+    return f".{name_glob}.*.tmp"
+
+
 @contextmanager
 def atomic_open(path: Path, binary: bool = False) -> Iterator[IO]:
     """A file written under a temporary name and renamed into place only when the block succeeds,
     so readers never see half a file and an interrupted write leaves the old file (or none)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # see temporary_glob
     try:
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as out:
             yield out

@@ -106,7 +106,7 @@ class CommandAdapter(Adapter):
             stdout, stderr = process.communicate(payload, timeout=timeout)
         except BaseException:  # a timeout, Ctrl-C or SIGTERM: nothing of the program may outlive the call
             _kill_tree(process)
-            process.wait()  # not communicate(): a helper that left the group could hold the pipes open
+            process.wait()  # not communicate(): a helper not found among its descendants could hold the pipes
             raise
         finally:
             with self._lock:
