@@ -50,10 +50,12 @@ def _parser() -> argparse.ArgumentParser:
 
     matcher = sub.add_parser("matcher", help="the claim matcher", epilog=EXIT_CODES)
     matcher_sub = matcher.add_subparsers(dest="matcher_command", required=True)
-    p = matcher_sub.add_parser("eval", help="precision, recall and kappa on gold/matching/", epilog=EXIT_CODES)
+    p = matcher_sub.add_parser("eval", help="agreement with the labelled pairs and summaries in gold/matching/, "
+                               "per category and per summary length", epilog=EXIT_CODES)
     p.add_argument("--gold", type=Path)
-    p.add_argument("--matcher", choices=("lexical", "embedding", "hybrid"), default="lexical")
+    p.add_argument("--coverage", action="store_true", help="only the coverage check, per summary length")
     p.add_argument("--json", action="store_true")
+    _scoring_options(p)
 
     run = sub.add_parser("run", help="run systems (adapters) over the corpus, score them, print the table",
                          epilog=EXIT_CODES)
@@ -233,14 +235,15 @@ def print_leaderboard(results: dict) -> None:
 
 def cmd_matcher(args: argparse.Namespace) -> int:
     from harness import gold
-    from harness.matcher_eval import evaluate_matcher, print_report
+    from harness.matcher_eval import evaluate_matcher, format_report
 
     corpus, _ = gold.load(args.gold)
-    report = evaluate_matcher(corpus, Path(corpus.source) / "matching", args.matcher)
+    report = evaluate_matcher(corpus, Path(corpus.source) / "matching", settings=settings_from(args),
+                              coverage_only=args.coverage)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print_report(report)
+        print(format_report(report), end="")
     return 0
 
 

@@ -1,143 +1,177 @@
-"""Calibrate and report the claim matcher and the coverage matcher on the hand-labelled pairs in gold/matching/."""
+"""How far the claim matcher agrees with a careful reader, on the hand-labelled material in gold/matching/.
+
+- Claim pairs (`claim_pairs.jsonl`, the calibration set; `heldout_claim_pairs.jsonl`, never used to
+  choose anything): precision, recall, F1, Cohen's kappa and accuracy, and accuracy per category
+  (changed number, heavy paraphrase, …), so a weak category shows.
+- Coverage: for each reference summary in the gold (and each independently written summary in
+  `heldout_summaries.jsonl`), the claims the matcher finds expressed against the claims a person
+  labelled, per summary length (headline, short, long).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
 from harness.errors import UserError
 from harness.io import iter_jsonl
 from harness.records import Corpus
-from harness.scoring import features
-from harness.scoring.coverage import DEFAULT_COVERAGE_THRESHOLD, containment, expressed_claims
-from harness.scoring.matching import content_tokens
 from harness.scoring.scorer import Scorer
 from harness.scoring.settings import MATCHER_THRESHOLDS, ScoreSettings
 
-THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.91, 0.05)]
+THRESHOLDS = [round(t, 2) for t in np.arange(0.30, 0.91, 0.05)]
+PAIR_FILES = (("claim_pairs.jsonl", "calibration"), ("heldout_claim_pairs.jsonl", "held-out"))
+LENGTHS = ("headline", "short", "long")
 
 
-def _load_pairs(path: Path, corpus: Corpus, label_field: str) -> list[dict]:
+def load_pairs(path: Path, corpus: Corpus) -> list[dict]:
     docs = corpus.by_id()
     rows = []
     for line, obj in iter_jsonl(path):
         doc = docs.get(obj.get("doc_id"))
         if doc is None:
             raise UserError(f"unknown document {obj.get('doc_id')!r}", path, line, "doc_id")
-        claims = {c.id: c for c in doc.claims}
-        if obj.get("gold_id") not in claims:
+        if obj.get("gold_id") not in {c.id for c in doc.claims}:
             raise UserError(f"unknown claim {obj.get('gold_id')!r} in {doc.doc_id}", path, line, "gold_id")
-        if not isinstance(obj.get(label_field), bool):
-            raise UserError("expected true or false", path, line, label_field)
-        rows.append({**obj, "gold_text": claims[obj["gold_id"]].text})
+        if not isinstance(obj.get("match"), bool):
+            raise UserError("expected true or false", path, line, "match")
+        rows.append({**obj, "category": obj.get("category") or obj.get("kind") or "?"})
     return rows
 
 
-def _metrics(truth: list[bool], predicted: list[bool]) -> dict:
-    t, p = np.array(truth), np.array(predicted)
-    tp = int(np.sum(t & p))
-    fp = int(np.sum(~t & p))
-    fn = int(np.sum(t & ~p))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    kappa = float(cohen_kappa_score(t, p)) if len(set(t)) > 1 or len(set(p)) > 1 else 1.0
-    return {"precision": precision, "recall": recall, "f1": f1, "kappa": kappa, "accuracy": float(np.mean(t == p)),
-            "n": len(truth)}
+def agreement(truth: Sequence[bool], predicted: Sequence[bool]) -> dict:
+    """Precision, recall, F1, Cohen's kappa and accuracy of `predicted` against a reader's `truth`."""
+    from sklearn.metrics import cohen_kappa_score
+
+    t, p = np.array(truth, dtype=bool), np.array(predicted, dtype=bool)
+    tp, fp, fn = int(np.sum(t & p)), int(np.sum(~t & p)), int(np.sum(t & ~p))
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = (2 * precision * recall / (precision + recall)) if precision and recall else 0.0
+    same = len(set(t.tolist())) == 1 and len(set(p.tolist())) == 1 and t[0] == p[0] if len(t) else True
+    kappa = 1.0 if same else float(cohen_kappa_score(t, p))
+    return {"precision": precision, "recall": recall, "f1": f1, "kappa": kappa,
+            "accuracy": float(np.mean(t == p)) if len(t) else None, "n": len(t), "tp": tp, "fp": fp, "fn": fn}
 
 
-def _sweep(truth, scores, vetoed, chosen) -> tuple[list[dict], dict]:
-    table = []
-    for threshold in THRESHOLDS:
-        m = _metrics(truth, [s >= threshold and not v for s, v in zip(scores, vetoed)])
-        table.append({"threshold": threshold, **m})
-    best = max(table, key=lambda r: (r["f1"], r["kappa"]))
-    at_chosen = _metrics(truth, [s >= chosen and not v for s, v in zip(scores, vetoed)])
-    return table, {"best_threshold": best["threshold"], "at_default": {"threshold": chosen, **at_chosen}}
+def decide_pairs(scorer: Scorer, pairs: list[dict]) -> list[tuple[float, str | None]]:
+    """(score, rule that vetoed it or None) for every pair, judged as the scorer would judge a claim."""
+    matcher = scorer.matcher
+    out = []
+    for pair in pairs:
+        item = next(g for g in scorer.gold_items(pair["doc_id"]) if g.id == pair["gold_id"])
+        score = float(matcher.scores([pair["candidate"]], [item])[0, 0])
+        decision = matcher.decide(pair["candidate"], item, matcher.source_numbers(scorer.story(pair["doc_id"])), score)
+        out.append((score, decision.rule))
+    return out
 
 
-def _claim_pairs_report(path: Path, corpus: Corpus, scorer: Scorer) -> dict:
+def pair_report(scorer: Scorer, pairs: list[dict], name: str) -> dict:
     threshold = scorer.settings.threshold
-    pairs = _load_pairs(path, corpus, "match")
-    sims = [float(scorer.similarity.matrix([p["candidate"]], [p["gold_text"]])[0, 0]) for p in pairs]
-    vetoes = [features.veto(features.extract(p["candidate"]), features.extract(p["gold_text"])) for p in pairs]
+    decided = decide_pairs(scorer, pairs)
     truth = [p["match"] for p in pairs]
-    table, summary = _sweep(truth, sims, [v is not None for v in vetoes], threshold)
-    _, no_veto = _sweep(truth, sims, [False] * len(pairs), threshold)
-    kinds: dict = {}
-    for p, s, v in zip(pairs, sims, vetoes):
-        k = kinds.setdefault(p.get("kind", "?"), {"n": 0, "correct": 0})
-        k["n"] += 1
-        k["correct"] += int((s >= threshold and v is None) == p["match"])
-    return {"file": path.name, "pairs": len(pairs), "sweep": table, **summary,
-            "without_vetoes": no_veto["at_default"], "by_kind": kinds}
+    predicted = [s >= threshold and rule is None for s, rule in decided]
+    sweep = [{"threshold": t, **agreement(truth, [s >= t and r is None for s, r in decided])} for t in THRESHOLDS]
+    categories: dict[str, dict] = {}
+    for pair, guess in zip(pairs, predicted):
+        c = categories.setdefault(pair["category"], {"n": 0, "correct": 0, "true": 0})
+        c["n"] += 1
+        c["correct"] += int(guess == pair["match"])
+        c["true"] += int(pair["match"])
+    for c in categories.values():
+        c["accuracy"] = c["correct"] / c["n"]
+    disagreements = [{"id": p.get("id"), "category": p["category"], "match": p["match"], "score": round(s, 3),
+                      "rule": r, "candidate": p["candidate"]}
+                     for p, (s, r), g in zip(pairs, decided, predicted) if g != p["match"]]
+    return {"file": name, "pairs": len(pairs), "threshold": threshold, **agreement(truth, predicted),
+            "without_rules": agreement(truth, [s >= threshold for s, _ in decided]),
+            "sweep": sweep, "by_category": dict(sorted(categories.items())), "disagreements": disagreements}
 
 
-def evaluate_matcher(corpus: Corpus, folder: Path, matcher: str = "lexical") -> dict:
-    scorer = Scorer(corpus, ScoreSettings(matcher=matcher, threshold=MATCHER_THRESHOLDS[matcher]))
-    report: dict = {"gold_sha256": corpus.sha256, "matcher": scorer.similarity.name}
-    claim_path = folder / "claim_pairs.jsonl"
-    if claim_path.exists():
-        report["claims"] = _claim_pairs_report(claim_path, corpus, scorer)
-    heldout_path = folder / "heldout_claim_pairs.jsonl"
-    if heldout_path.exists():
-        report["heldout_claims"] = _claim_pairs_report(heldout_path, corpus, scorer)
-    summary_path = folder / "summary_pairs.jsonl"
-    if summary_path.exists():
-        pairs = _load_pairs(summary_path, corpus, "expressed")
-        scores, vetoed = [], []
-        for p in pairs:
-            scores.append(containment(p["gold_text"], set(content_tokens(p["sentence"]))))
-            vetoed.append(features.coverage_veto(features.extract(p["gold_text"]), features.extract(p["sentence"])) is not None)
-        table, summary = _sweep([p["expressed"] for p in pairs], scores, vetoed, DEFAULT_COVERAGE_THRESHOLD)
-        report["coverage_pairs"] = {"pairs": len(pairs), "sweep": table, **summary}
-    report["reference_summaries"] = _reference_coverage(corpus, scorer)
+def coverage_report(scorer: Scorer, summaries: list[dict]) -> dict:
+    """Per length: the matcher's expressed claims against a person's labels (micro precision and recall)."""
+    from harness.scoring.coverage import expressed_claims
+
+    by_length: dict[str, dict] = {}
+    for summary in summaries:
+        doc_id = summary["doc_id"]
+        items = [g for g in scorer.gold_items(doc_id) if not g.optional]
+        found = set(expressed_claims(scorer.matcher, summary["text"], items, scorer.story(doc_id),
+                                     scorer.settings.coverage_threshold))
+        labelled = set(summary["claims"]) & {g.id for g in items}
+        row = by_length.setdefault(summary["length"], {"summaries": 0, "tp": 0, "fp": 0, "fn": 0})
+        row["summaries"] += 1
+        row["tp"] += len(found & labelled)
+        row["fp"] += len(found - labelled)
+        row["fn"] += len(labelled - found)
+    for row in by_length.values():
+        row["precision"] = row["tp"] / (row["tp"] + row["fp"]) if row["tp"] + row["fp"] else None
+        row["recall"] = row["tp"] / (row["tp"] + row["fn"]) if row["tp"] + row["fn"] else None
+    return {length: by_length[length] for length in (*LENGTHS, *sorted(set(by_length) - set(LENGTHS)))
+            if length in by_length}
+
+
+def reference_summaries(corpus: Corpus) -> list[dict]:
+    return [{"doc_id": d.doc_id, "length": s.length, "text": s.text, "claims": list(s.claims)}
+            for d in corpus.documents for s in d.summaries]
+
+
+def heldout_summaries(path: Path, corpus: Corpus) -> list[dict]:
+    docs = corpus.by_id()
+    rows = []
+    for line, obj in iter_jsonl(path):
+        if obj.get("doc_id") not in docs:
+            raise UserError(f"unknown document {obj.get('doc_id')!r}", path, line, "doc_id")
+        rows.append(obj)
+    return rows
+
+
+def evaluate_matcher(corpus: Corpus, folder: Path, matcher: str = "lexical", settings: ScoreSettings | None = None,
+                     coverage_only: bool = False) -> dict:
+    settings = settings or ScoreSettings(matcher=matcher, threshold=MATCHER_THRESHOLDS.get(matcher, 0.5))
+    scorer = Scorer(corpus, settings)
+    report: dict = {"gold_sha256": corpus.sha256, "matcher": scorer.matcher.name,
+                    "threshold": settings.threshold, "coverage_threshold": settings.coverage_threshold}
+    if not coverage_only:
+        for filename, name in PAIR_FILES:
+            if (folder / filename).exists():
+                report[name] = pair_report(scorer, load_pairs(folder / filename, corpus), filename)
+    report["coverage"] = {"references": coverage_report(scorer, reference_summaries(corpus))}
+    if (folder / "heldout_summaries.jsonl").exists():
+        report["coverage"]["held-out summaries"] = coverage_report(
+            scorer, heldout_summaries(folder / "heldout_summaries.jsonl", corpus))
     return report
 
 
-def _reference_coverage(corpus: Corpus, scorer: Scorer) -> dict:
-    """Does the coverage matcher recover the claim ids each reference summary was labelled with?"""
-    tp = fp = fn = 0
-    for doc in corpus.documents:
-        items = scorer.gold_items(doc.doc_id)
-        for summary in doc.summaries:
-            predicted = set(expressed_claims(summary.text, items))
-            labelled = set(summary.claims)
-            tp += len(predicted & labelled)
-            fp += len(predicted - labelled)
-            fn += len(labelled - predicted)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return {"precision": precision, "recall": recall, "tp": tp, "fp": fp, "fn": fn,
-            "threshold": DEFAULT_COVERAGE_THRESHOLD}
+def _fmt(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
-def print_report(report: dict) -> None:
+def format_report(report: dict) -> str:
     from harness.report.tables import text_table
 
-    for key, title in (("claims", "calibration set"), ("heldout_claims", "held-out set, threshold frozen")):
-        if key not in report:
+    out = [f"matcher: {report['matcher']} · threshold {report['threshold']:.2f} · gold {report['gold_sha256'][:12]}"]
+    for _, name in PAIR_FILES:
+        r = report.get(name)
+        if not r:
             continue
-        c = report[key]
-        print(f"Claim matcher on {c['pairs']} hand-labelled pairs ({title}: gold/matching/{c['file']})")
-        if key == "claims":
-            print(text_table(c["sweep"], ["threshold", "precision", "recall", "f1", "kappa", "accuracy"]))
-        d = c["at_default"]
-        print(f"default threshold {d['threshold']:.2f}: P {d['precision']:.3f} R {d['recall']:.3f} "
-              f"F1 {d['f1']:.3f} kappa {d['kappa']:.3f}; best by F1: {c['best_threshold']:.2f}")
-        nv = c["without_vetoes"]
-        print(f"without vetoes: P {nv['precision']:.3f} R {nv['recall']:.3f} F1 {nv['f1']:.3f} kappa {nv['kappa']:.3f}")
-        rows = [{"kind": k, "n": v["n"], "accuracy": v["correct"] / v["n"]} for k, v in sorted(c["by_kind"].items())]
-        print(text_table(rows, ["kind", "n", "accuracy"]))
-        print()
-    if "coverage_pairs" in report:
-        c = report["coverage_pairs"]
-        d = c["at_default"]
-        print(f"Coverage matcher on {c['pairs']} (summary sentence, claim) pairs: threshold {d['threshold']:.2f}: "
-              f"P {d['precision']:.3f} R {d['recall']:.3f} F1 {d['f1']:.3f} kappa {d['kappa']:.3f}; "
-              f"best by F1: {c['best_threshold']:.2f}")
-    r = report["reference_summaries"]
-    print(f"Coverage vs the reference summaries' own claim labels: P {r['precision']:.3f} R {r['recall']:.3f} "
-          f"(tp {r['tp']}, fp {r['fp']}, fn {r['fn']})")
+        out.append(f"\nClaim pairs, {name} set ({r['pairs']} pairs, gold/matching/{r['file']}): "
+                   f"accuracy {_fmt(r['accuracy'])}, kappa {_fmt(r['kappa'])}, P {_fmt(r['precision'])}, "
+                   f"R {_fmt(r['recall'])}, F1 {_fmt(r['f1'])}")
+        nr = r["without_rules"]
+        out.append(f"  without the rules: accuracy {_fmt(nr['accuracy'])}, kappa {_fmt(nr['kappa'])}")
+        rows = [{"category": k, "pairs": v["n"], "matches": v["true"], "accuracy": v["accuracy"]}
+                for k, v in r["by_category"].items()]
+        out.append(text_table(rows, ["category", "pairs", "matches", "accuracy"]))
+        if name == "calibration":
+            out.append(text_table(r["sweep"], ["threshold", "accuracy", "kappa", "precision", "recall", "f1"],
+                                  title="threshold sweep (calibration set only)"))
+    for source, table in report["coverage"].items():
+        rows = [{"length": k, "summaries": v["summaries"], "precision": v["precision"], "recall": v["recall"],
+                 "tp": v["tp"], "fp": v["fp"], "fn": v["fn"]} for k, v in table.items()]
+        out.append(f"\nCoverage vs the claims a person labelled ({source}), threshold "
+                   f"{report['coverage_threshold']:.2f}")
+        out.append(text_table(rows, ["length", "summaries", "precision", "recall", "tp", "fp", "fn"]))
+    return "\n".join(out) + "\n"

@@ -33,6 +33,14 @@ _PATTERN = re.compile(
 )
 
 
+_NUMBER_WORD = re.compile(rf"\b(?:{_WORD})\b", re.IGNORECASE)
+
+
+def has_number_word(text: str) -> bool:
+    """Whether `text` spells a number in words (a cheap test before the full parse)."""
+    return bool(_NUMBER_WORD.search(text))
+
+
 @dataclass(frozen=True)
 class Quantity:
     value: float

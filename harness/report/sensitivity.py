@@ -13,38 +13,19 @@ from harness.records import Corpus, Prediction
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
-class _Memo:
-    """The scorer's similarity, computed once per (predictions, gold) pair across the thresholds."""
-
-    def __init__(self, similarity):
-        self.similarity = similarity
-        self.name = getattr(similarity, "name", "similarity")
-        self._cache: dict = {}
-
-    def matrix(self, left, right):
-        key = (tuple(left), tuple(right))
-        if key not in self._cache:
-            value = self.similarity.matrix(left, right)
-            value.setflags(write=False)
-            self._cache[key] = value
-        return self._cache[key]
-
-
 def sensitivity(results: dict, corpus: Corpus, predictions: Sequence[Prediction], scorer,
                 thresholds: Sequence[float] = THRESHOLDS) -> dict:
     """Micro P/R/F1 per system at each threshold, on exactly the documents the run scored for claims.
 
-    `scorer` is the run's own: its similarity, gold items, threshold and vetoes.
+    `scorer` is the run's own: its matcher (parsed texts cached), gold items, threshold and vetoes.
     """
     from harness.aggregate import f1
-    from harness.scoring.matching import match_claims
 
     run_threshold, vetoes = scorer.settings.threshold, scorer.settings.vetoes
     if not any(abs(t - run_threshold) < 1e-9 for t in thresholds):
         thresholds = sorted([*thresholds, run_threshold])  # the run's own row, to read the table against
     documents = corpus.by_id()
     given = {(p.system, p.doc_id): p for p in predictions}
-    similarity = _Memo(scorer.similarity)
     systems = {}
     for name, system in results["systems"].items():
         docs = [d for d, entry in system["per_doc"].items() if "claims" in entry and d in documents]
@@ -56,8 +37,8 @@ def sensitivity(results: dict, corpus: Corpus, predictions: Sequence[Prediction]
             for doc_id in docs:
                 pred = given.get((name, doc_id))
                 texts = [c.text for c in (pred.claims or ())] if pred else []
-                counts = match_claims(texts, scorer.gold_items(doc_id), similarity, threshold,
-                                      scorer.excluded_sentences(doc_id), vetoes)
+                counts = scorer.matcher.match(texts, scorer.gold_items(doc_id), scorer.story(doc_id),
+                                              scorer.excluded_sentences(doc_id), threshold)
                 tp, fp, fn = tp + counts.tp, fp + counts.fp, fn + counts.fn
             p = tp / (tp + fp) if tp + fp else 0.0
             r = tp / (tp + fn) if tp + fn else 0.0

@@ -1,9 +1,8 @@
-"""Which gold claims a summary expresses (lenient, many-to-one over the summary's sentences).
+"""Which gold claims a summary expresses: the claim matcher, many-to-one over the summary's sentences.
 
-A faithful summary compresses: it shares few words with a long, decontextualised claim. So the
-unit compared is the claim's *content* (its attribution stripped) and the measure is containment:
-the share of the claim's content words that one summary sentence carries, with vetoes requiring the
-claim's numbers, polarity and actor to agree.
+Coverage uses the same matcher and the same rules as claim extraction (a sentence must carry the
+claim's content, every number of the claim, the same speaker, polarity, time, place and actors),
+applied to each sentence and clause of the summary. A claim is covered if any of them states it.
 """
 
 from __future__ import annotations
@@ -11,27 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.scoring import features
-from harness.scoring.matching import GoldItem, content_tokens
+from harness.scoring.matching import ClaimMatcher, GoldItem
 from harness.text import split_sentences
-
-from harness.scoring.settings import DEFAULT_COVERAGE_THRESHOLD
-
-
-def claim_content(text: str) -> str:
-    """The claim without its attribution ("X said that ..."), which summaries often drop."""
-    _, span = features.speaker_phrase(text)
-    if span is None:
-        return text
-    rest = text[:span[0]] + text[span[1]:]
-    return rest
-
-
-def containment(claim: str, sentence_tokens: set[str]) -> float:
-    tokens = set(content_tokens(claim_content(claim))) or set(content_tokens(claim))
-    if not tokens:
-        return 0.0
-    return len(tokens & sentence_tokens) / len(tokens)
 
 
 @dataclass(frozen=True)
@@ -44,24 +24,16 @@ class CoverageCounts:
     version_total: float
 
 
-def expressed_claims(summary: str, gold: Sequence[GoldItem], threshold: float = DEFAULT_COVERAGE_THRESHOLD) -> list[str]:
+def expressed_claims(matcher: ClaimMatcher, summary: str, gold: Sequence[GoldItem], source: str | None = None,
+                     threshold: float | None = None) -> list[str]:
     """Ids of the gold claims some sentence of `summary` expresses."""
-    sentences = split_sentences(summary)
-    sentence_info = [(set(content_tokens(s)), features.extract(s)) for s in sentences]
-    out = []
-    for item in gold:
-        claim_features = features.extract(item.text)
-        for tokens, sentence_features in sentence_info:
-            if (containment(item.text, tokens) >= threshold
-                    and features.coverage_veto(claim_features, sentence_features) is None):
-                out.append(item.id)
-                break
-    return out
+    return matcher.expressed(split_sentences(summary), gold, source, threshold)
 
 
-def coverage(summary: str, gold: Sequence[GoldItem], threshold: float = DEFAULT_COVERAGE_THRESHOLD) -> CoverageCounts:
+def coverage(matcher: ClaimMatcher, summary: str, gold: Sequence[GoldItem], source: str | None = None,
+             threshold: float | None = None) -> CoverageCounts:
     scored = [g for g in gold if not g.optional]
-    covered = set(expressed_claims(summary, scored, threshold))
+    covered = set(expressed_claims(matcher, summary, scored, source, threshold))
     return CoverageCounts(
         covered=tuple(g.id for g in scored if g.id in covered),
         total=len(scored),

@@ -1,206 +1,513 @@
-"""What the matcher's vetoes look at in a claim: numbers, negation, dates, who speaks, about whom.
+"""What the claim matcher reads in a sentence: its clauses, who is quoted, and what each clause asserts.
 
-Cheap, deterministic surface features. They are deliberately simple and are measured on the
-hand-labelled pairs in gold/matching/ (`harness matcher eval`), not trusted on faith.
+A text is parsed once into `TextFeatures`: the whole text, its sentences and its clauses, each a
+`Window` with its attribution taken apart from its content (the speaker of "On June 3, X said ...",
+"According to A, B said ...", "..., X said", "(X said)", "... was reported by X"), the content's
+concepts (stemmed words, synonyms folded, numbers as values), its quantities, times, places,
+polarity and who-does-what roles. The rules in `harness.scoring.rules` compare a candidate's
+window with a gold claim's; `Featurizer` caches the parse per distinct text.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from harness import numbers
+from harness.scoring import lexicon as L
 
-# Actor groups: the parties a news claim is about. Multi-word names first so they win.
-ACTOR_GROUPS: dict[str, tuple[str, ...]] = {
-    "russia": ("russia", "russian", "russians", "moscow", "kremlin", "putin"),
-    "ukraine": ("ukraine", "ukrainian", "ukrainians", "kyiv", "kiev", "zelenskyy", "zelensky"),
-    "uk": ("united kingdom", "u.k.", "uk", "britain", "british"),
-    "us": ("united states", "u.s.", "us", "america", "american", "washington", "trump"),
-    "germany": ("germany", "german", "berlin", "pistorius", "dpa"),
-    "nato": ("nato", "rutte"),
-    "csis": ("center for strategic and international studies", "centre for strategic and international studies", "csis"),
-    "israel": ("israel", "israeli", "netanyahu"),
-    "iran": ("iran", "iranian", "tehran"),
-}
-_ACTOR_RE = re.compile(
-    r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(
-        (alias for aliases in ACTOR_GROUPS.values() for alias in aliases), key=len, reverse=True)) + r")(?:'s|’s)?(?![\w])",
-    re.IGNORECASE,
-)
-_ALIAS_GROUP = {alias: group for group, aliases in ACTOR_GROUPS.items() for alias in aliases}
+# --------------------------------------------------------------------------- attribution
 
-_SPEECH = r"said|says|claimed|reported|reports|stated|announced|added|acknowledged|told|confirmed|estimated|predicted|warned|described|called|posted|noted|criticized|criticised|commended|praised"
-_LEADING_SPEAKER = re.compile(rf"^(?:on \w+,\s*)?(?P<who>[^,;:]{{2,90}}?)\s+(?:also\s+|previously\s+|had\s+|has\s+)?(?:{_SPEECH})\b", re.IGNORECASE)
-_ACCORDING = re.compile(r"\baccording to\s+(?P<who>[^,;.]{2,90})", re.IGNORECASE)
-_TRAILING_SPEAKER = re.compile(rf",\s*(?P<who>[^,;]{{2,70}}?)\s+(?:{_SPEECH})\s*[.!]?\s*$", re.IGNORECASE)
-
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|neither|nor|none|nothing|without|cannot|denied|denies|refused|unable)\b|n['’]t\b",
-    re.IGNORECASE,
-)
-_TIME_WORDS = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
-    r"august|september|october|november|december|jan|feb|aug|sept|oct|nov|dec|yesterday|today|tomorrow|"
-    r"last year|this year|next year|last week|this week|next week)\b\.?",
-    re.IGNORECASE,
-)
-_MONTH_ABBREVIATIONS = {"jan": "january", "feb": "february", "aug": "august", "sept": "september",
-                        "oct": "october", "nov": "november", "dec": "december"}
+_VERB = "|".join(sorted(L.SPEECH_VERBS, key=len, reverse=True)) + "|(?:" + "|".join(L.BELIEF_VERBS) + r")(?=\s+that\b)"
+_AUX = r"(?:(?:also|previously|had|has|have|later|earlier|again|separately|reportedly|then)\s+)*"
+_PREFIX = r"(?:(?:on|in|at|during|earlier|early|late|later|last|this|also|meanwhile|separately)\b[^,;:]{0,45},\s*)?"
+_AFTER_VERB = r"(?:\s+(?:in|on|during|at|to|from|after|before|via)\s[^,;:]{0,60}?(?=\s+that\b))?(?:\s+that\b|\s*:|\s*,)?"
+_WHO = r"[^,;:()]{2,90}?"
+_LEADING = re.compile(rf"^\s*{_PREFIX}(?P<who>{_WHO}(?:,\s[^,;:()]{{2,70}},)?)\s+{_AUX}(?:{_VERB})\b{_AFTER_VERB}\s*",
+                      re.IGNORECASE)
+_ACCORDING_LEAD = re.compile(r"^\s*(?:according\s+to|per)\s+(?P<who>[^,;:()]{2,90}?)\s*,\s*", re.IGNORECASE)
+_ACCORDING_TAIL = re.compile(r",?\s*(?:according\s+to|as\s+reported\s+by|per)\s+(?P<who>[^,;:()]{2,90}?)\s*[.!]?\s*$",
+                             re.IGNORECASE)
+_TRAILING = re.compile(rf",\s*(?P<who>{_WHO})\s+{_AUX}(?:{_VERB})\b(?:\s+(?:on|in)\s[^,;]{{0,40}})?\s*[.!]?\s*$",
+                       re.IGNORECASE)
+_TRAILING_INVERTED = re.compile(rf",\s*(?:{_VERB})\s+(?P<who>{_WHO})\s*[.!]?\s*$", re.IGNORECASE)
+_PARENTHETICAL = re.compile(rf"\s*\((?:(?:according\s+to|per)\s+(?P<who1>[^()]{{2,90}})|(?P<who2>[^()]{{2,90}}?)\s+"
+                            rf"(?:{_VERB}))\)", re.IGNORECASE)
+_PASSIVE = re.compile(r",?\s*(?:as\s+)?(?:(?:was|were|is|are|has\s+been|had\s+been|have\s+been)\s+)?"
+                      r"(?:reported|announced|stated|claimed|confirmed|said|posted)\s+by\s+(?P<who>[^,;:()]{2,90}?)"
+                      r"(?=\s*[,.;!]|\s*$)", re.IGNORECASE)
+_NOT_A_SPEAKER = re.compile(r"\b(?:that|which|who|whom|when|while|after|because|if|nor|not|no|never|never|despite|"
+                            r"although|though|whether|killed|launched|injured|destroyed|and\s+then)\b|\d", re.IGNORECASE)
 _GENERIC_NAME_WORDS = frozenset(
-    "the a an and of for in on at ministry defense defence general staff armed forces force military president "
-    "minister mayor gov governor regional secretary chief officials official police air authorities spokesman "
+    "the a an and of for in on at to ministry defense defence general staff armed forces force military president "
+    "minister mayor gov gov. governor regional secretary chief officials official police air authorities spokesman "
     "spokesperson office army navy intelligence center centre agency news human rights ombudsman prime supreme "
-    "leader state also earlier previously secretary-general secretary deputy".split()
+    "leader state also earlier previously secretary-general deputy statement statements posted post his her their "
+    "its ukrainian russian british german american western the government foreign interior emergency service "
+    "services according said says city region regional".split()
 )
 
 
 @dataclass(frozen=True)
-class ClaimFeatures:
-    numbers: frozenset[float]
-    negated: bool
-    times: frozenset[str]
-    speaker_groups: frozenset[str]
-    speaker_names: frozenset[str]
-    roles: frozenset[tuple[str, str]]
-    actor_order: tuple[str, ...]
-    words: frozenset[str]
+class Speaker:
+    """Who a window is attributed to: parties, roles and names, each possibly empty (nothing known)."""
+
+    phrase: str
+    groups: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+
+    @property
+    def known(self) -> bool:
+        return bool(self.groups or self.roles or self.names)
 
 
-def speaker_phrase(text: str) -> tuple[str, tuple[int, int] | None]:
-    """The attributed speaker ("X said ...", "according to X", "..., X said") and where it stands."""
-    for pattern in (_LEADING_SPEAKER, _ACCORDING, _TRAILING_SPEAKER):
-        match = pattern.search(text)
-        if match:
-            who = match.group("who")
-            if len(who.split()) <= 10 and not re.search(r"\b(that|which|who|when|while|after|because|if|nor)\b", who, re.IGNORECASE):
-                return who, match.span("who")
-    return "", None
+NO_SPEAKER = Speaker("")
 
 
-def actor_groups(text: str) -> list[str]:
-    """Actor groups in order of first mention."""
+def _plausible_speaker(who: str) -> bool:
+    """A speaker phrase names someone: a party, a role, a capitalised name, or a speaker noun ("officials")."""
+    words = who.split()
+    if not 0 < len(words) <= 12 or _NOT_A_SPEAKER.search(who):
+        return False
+    lower = {w.strip(".,'’").lower().removesuffix("'s").removesuffix("’s") for w in words}
+    return speaker_of([who]).known or bool(lower & L.SPEAKER_NOUNS)
+
+
+def strip_attribution(text: str) -> tuple[str, list[str]]:
+    """The content of `text` without its attributions, and the speaker phrases found (outermost first)."""
+    speakers: list[str] = []
+    content = text
+    for _ in range(3):  # "According to A, B said ...": peel the layers
+        changed = False
+        for pattern in (_ACCORDING_LEAD, _LEADING):
+            match = pattern.match(content)
+            if match and _plausible_speaker(match.group("who")):
+                speakers.append(match.group("who"))
+                content = content[match.end():]
+                changed = True
+                break
+        if not changed:
+            break
+    for pattern in (_PARENTHETICAL, _PASSIVE):
+        for match in list(pattern.finditer(content)):
+            who = next(g for g in match.groups() if g)
+            if _plausible_speaker(who):
+                speakers.append(who)
+                content = content.replace(match.group(0), " ", 1)
+    for pattern in (_ACCORDING_TAIL, _TRAILING, _TRAILING_INVERTED):
+        match = pattern.search(content)
+        if match and _plausible_speaker(match.group("who")) and len(content[:match.start()].split()) >= 3:
+            speakers.append(match.group("who"))
+            content = content[:match.start()]
+            break
+    return content.strip(" ,;:"), speakers
+
+
+def speaker_of(phrases: list[str]) -> Speaker:
+    if not phrases:
+        return NO_SPEAKER
+    groups, roles, names = set(), set(), set()
+    for phrase in phrases:
+        lower = " " + phrase.lower() + " "
+        if phrase.strip().lower() in L.PRONOUN_SPEAKERS:
+            continue
+        groups |= {L.ALIAS_GROUP[m.group(1)] for m in _ALIAS_RE.finditer(lower)}
+        roles |= {role for role, forms in L.SPEAKER_ROLES.items()
+                  if any(re.search(rf"(?<![\w]){re.escape(f)}(?![\w])", lower) for f in forms)}
+        for place in places_of(phrase) - L.CAPITALS:  # "the authorities in Kharkiv": a local source
+            groups.add(L.PLACES[place])
+            roles.add(f"local:{place}")
+        for word in re.findall(r"\b[A-Z][\w'’.-]+", phrase):
+            name = re.sub(r"['’]s$", "", word.lower()).rstrip(".")
+            if name not in _GENERIC_NAME_WORDS and name not in L.PLACES and (
+                    name not in L.ALIAS_GROUP or name in L.PERSONS):
+                names.add(name)
+    return Speaker("; ".join(phrases), frozenset(groups), frozenset(roles), frozenset(names))
+
+
+def speakers_conflict(a: Speaker, b: Speaker) -> bool:
+    """Two known speakers that cannot be the same source (parties, named people or specific roles differ)."""
+    if not (a.known and b.known):
+        return False
+    if a.groups and b.groups and not a.groups & b.groups:
+        return True
+    if a.names and b.names and not a.names & b.names:
+        people_a, people_b = a.names & L.PERSONS, b.names & L.PERSONS
+        return bool(people_a and people_b) or not (a.roles & b.roles)
+    return bool(a.roles and b.roles and not a.roles & b.roles and not a.names & b.names)
+
+
+# --------------------------------------------------------------------------- parties and roles
+
+_ALIAS_RE = re.compile(
+    r"(?<![\w.])(" + "|".join(re.escape(a) for a in sorted(L.ALIAS_GROUP, key=len, reverse=True)) + r")(?:'s|’s)?(?![\w])",
+    re.IGNORECASE)
+_PLACE_RE = re.compile(
+    r"(?<![\w.])(" + "|".join(re.escape(p) for p in sorted(L.PLACES, key=len, reverse=True)) + r")(?:'s|’s)?(?![\w])",
+    re.IGNORECASE)
+_HEAD_SKIP = frozenset("and or the a an of to in on at by for with from its their his her".split())
+_PASSIVE_BY = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+\s+){0,2}?\w+(?:ed|en|wn|ck|ht)\s+by\s+(?P<np>[^,;.]{1,60})",
+                         re.IGNORECASE)
+_TARGET = re.compile(r"\b(?:at|against|on|into|toward|towards)\s+(?P<np>(?:the\s+)?[\w'’.-]+(?:\s+[\w'’.-]+)?)",
+                     re.IGNORECASE)
+_LEAD_ADVERBIAL = re.compile(r"^\s*(?:(?:on|in|at|during|overnight|early|late|earlier|later|meanwhile|also|then|"
+                             r"separately|thursday|monday|tuesday|wednesday|friday|saturday|sunday)\b[^,]{0,40},\s*)+",
+                             re.IGNORECASE)
+
+
+def _groups_in(text: str) -> list[str]:
     seen: list[str] = []
-    for match in _ACTOR_RE.finditer(text):
-        group = _ALIAS_GROUP[match.group(1).lower()]
+    for match in _ALIAS_RE.finditer(text):
+        group = L.ALIAS_GROUP[match.group(1).lower()]
         if group not in seen:
             seen.append(group)
     return seen
 
 
-_PERSON_ALIASES = frozenset({"putin", "zelenskyy", "zelensky", "trump", "pistorius", "rutte", "netanyahu"})
-_ROLE_WORD = re.compile(r"[a-z][a-z'’-]*")
-
-
-def _content(text: str, speaker_span: tuple[int, int] | None) -> str:
-    return text if speaker_span is None else text[:speaker_span[0]] + " " + text[speaker_span[1]:]
-
-
-def actor_roles(content: str) -> frozenset[tuple[str, str]]:
-    """(actor group, the word it modifies): "Russian drones" → (russia, drone), "Ukraine's losses" → (ukraine, loss)."""
-    roles = set()
-    for match in _ACTOR_RE.finditer(content):
+def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
+    """Who does what to whom: ("own", party, noun) for "Russian drones", ("agent", party), ("target", party)."""
+    roles: set[tuple[str, ...]] = set()
+    for match in _ALIAS_RE.finditer(content):
         alias = match.group(1).lower()
-        if alias in _PERSON_ALIASES:
+        if alias in L.PERSONS:
             continue
-        following = _ROLE_WORD.match(content[match.end():].lstrip().lower())
-        if following:
-            roles.add((_ALIAS_GROUP[alias], _stem(following.group(0))))
+        following = re.match(r"\s*([a-z][a-z'’-]*)", content[match.end():].lower())
+        if following and following.group(1) not in _HEAD_SKIP:
+            roles.add(("own", L.ALIAS_GROUP[alias], stem(following.group(1))))
+    clause = _LEAD_ADVERBIAL.sub("", content)
+    passive = _PASSIVE_BY.search(clause)
+    if passive:
+        for group in _groups_in(passive.group("np"))[:1]:
+            roles.add(("agent", group))
+    else:
+        first = _ALIAS_RE.match(clause.lstrip()) or _ALIAS_RE.match(re.sub(r"^\s*the\s+", "", clause, flags=re.I))
+        if first:
+            roles.add(("agent", L.ALIAS_GROUP[first.group(1).lower()]))
+    for match in _TARGET.finditer(clause):
+        for group in _groups_in(match.group("np"))[:1]:
+            roles.add(("target", group))
     return frozenset(roles)
 
 
-def _stem(word: str) -> str:
-    word = re.sub(r"['’]s$", "", word)
-    for suffix in ("ies", "es", "s"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-def _actor_order(content: str) -> tuple[str, ...]:
-    return tuple(g for g in actor_groups(content) if g in ("russia", "ukraine"))
-
-
-def _names(phrase: str) -> frozenset[str]:
-    words = re.findall(r"\b[A-Z][\w'’-]+", phrase)
-    out = set()
-    for word in words:
-        lower = re.sub(r"['’]s$", "", word.lower())
-        if lower not in _GENERIC_NAME_WORDS and (lower not in _ALIAS_GROUP or lower in _PERSON_ALIASES):
-            out.add(lower)
-    return frozenset(out)
-
-
-def _times(text: str) -> frozenset[str]:
-    found = set()
-    for match in _TIME_WORDS.finditer(text):
-        word = match.group(1).lower()
-        found.add(_MONTH_ABBREVIATIONS.get(word, word))
-    return frozenset(found)
-
-
-def extract(text: str) -> ClaimFeatures:
-    who, span = speaker_phrase(text)
-    return ClaimFeatures(
-        numbers=frozenset(numbers.values(text)),
-        negated=bool(_NEGATION.search(text)),
-        times=_times(text),
-        speaker_groups=frozenset(actor_groups(who)),
-        speaker_names=_names(who),
-        roles=actor_roles(_content(text, span)),
-        actor_order=_actor_order(_content(text, span)),
-        words=frozenset(w.lower() for w in re.findall(r"[A-Za-z]+", text)),
-    )
-
-
-def _disjoint(a: frozenset, b: frozenset) -> bool:
-    return bool(a) and bool(b) and not (a & b)
-
-
-def _each_has_its_own(a: frozenset[float], b: frozenset[float]) -> bool:
-    """Both state a number the other does not: a changed figure, not a merged or split claim."""
-    only_a = [x for x in a if not numbers.contains_value(list(b), x)]
-    only_b = [x for x in b if not numbers.contains_value(list(a), x)]
-    return bool(only_a) and bool(only_b)
-
-
-def _negation_differs(a: ClaimFeatures, b: ClaimFeatures) -> bool:
-    if a.negated != b.negated:
-        return True
-    prefixed = ("un", "in", "non")
-    return any(p + w in b.words for w in a.words for p in prefixed) or any(
-        p + w in a.words for w in b.words for p in prefixed)
-
-
-def _roles_swapped(a: ClaimFeatures, b: ClaimFeatures) -> bool:
-    """The same thing owned by different parties: "Russian drones" in one, "Ukrainian drones" in the other."""
-    for group, word in a.roles - b.roles:
-        if any(w == word and g != group for g, w in b.roles - a.roles):
+def roles_conflict(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bool:
+    """The same thing owned by, or the same act done by or to, different parties."""
+    for kind in ("agent", "target"):
+        ga = {r[1] for r in a if r[0] == kind}
+        gb = {r[1] for r in b if r[0] == kind}
+        if ga and gb and not ga & gb:
             return True
-    return len(a.actor_order) == 2 and len(b.actor_order) == 2 and a.actor_order != b.actor_order
+    owned_a = {(r[2], r[1]) for r in a if r[0] == "own"}
+    owned_b = {(r[2], r[1]) for r in b if r[0] == "own"}
+    for noun, group in owned_a - owned_b:
+        if any(n == noun and g != group for n, g in owned_b - owned_a):
+            return True
+    return False
 
 
-def veto(a: ClaimFeatures, b: ClaimFeatures) -> str | None:
-    """Why two claims cannot state the same fact, or None. Symmetric in its arguments."""
-    if _each_has_its_own(a.numbers, b.numbers):
-        return "number"
-    if _negation_differs(a, b):
-        return "negation"
-    if _disjoint(a.times, b.times):
-        return "date"
-    if _disjoint(a.speaker_groups, b.speaker_groups) or _disjoint(a.speaker_names, b.speaker_names):
-        return "speaker"
-    if _roles_swapped(a, b):
-        return "actor"
-    return None
+def places_of(text: str) -> frozenset[str]:
+    return frozenset(m.group(1).lower().replace("kiev", "kyiv").replace("odessa", "odesa")
+                     for m in _PLACE_RE.finditer(text))
 
 
-def coverage_veto(claim: ClaimFeatures, sentence: ClaimFeatures) -> str | None:
-    """Why a summary sentence does not express a claim: it must state every number the claim states."""
-    if claim.numbers and not all(numbers.contains_value(list(sentence.numbers), v) for v in claim.numbers):
-        return "number"
-    if _negation_differs(claim, sentence):
-        return "negation"
-    if _roles_swapped(claim, sentence):
-        return "actor"
-    return None
+def places_conflict(candidate: frozenset[str], gold: frozenset[str]) -> bool:
+    """Both name a place below country level and none is shared ("in Kharkiv" is not "in Kyiv")."""
+    return bool(candidate and gold and not candidate & gold)
+
+
+# --------------------------------------------------------------------------- times
+
+_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                         "september", "october", "november", "december"), start=1)}
+_MONTHS.update({"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
+                "nov": 11, "dec": 12})
+_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|" \
+         r"jun|jul|aug|sept|sep|oct|nov|dec)"
+_DATE = re.compile(
+    rf"\b(?:(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>(?:19|20)\d\d)\b)?"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH})\b\.?(?:,?\s+(?P<y2>(?:19|20)\d\d)\b)?"
+    rf"|(?P<m3>{_MONTH})\.?,?\s+(?P<y3>(?:19|20)\d\d)\b"
+    rf"|(?P<y4>(?:19|20)\d\d)\b)", re.IGNORECASE)
+_MONTH_ALONE = re.compile(r"\b(January|February|March|April|June|July|August|September|October|November|December)\b")
+_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
+_PERIODS = {
+    r"\bthis summer\b": ("year", 0, "summer"), r"\bthis spring\b": ("year", 0, "spring"),
+    r"\bthis (?:fall|autumn)\b": ("year", 0, "autumn"), r"\bthis winter\b": ("year", 0, "winter"),
+    r"\b(?:earlier |later )?this year\b": ("year", 0, None), r"\bnext year\b": ("year", 1, None),
+    r"\blast year\b": ("year", -1, None), r"\bnext summer\b": ("year", 1, "summer"),
+    r"\blast summer\b": ("year", -1, "summer"), r"\bthis month\b": ("month", 0, None),
+    r"\bnext month\b": ("month", 1, None), r"\blast month\b": ("month", -1, None),
+    r"\bthis week\b": ("week", 0, None), r"\bnext week\b": ("week", 1, None), r"\blast week\b": ("week", -1, None),
+    r"\b(?:by\s+)?the end of (?:the|this) year\b|\bby year-end\b": ("year", 0, "end"),
+    r"\btoday\b": ("day", 0, None), r"\byesterday\b": ("day", -1, None), r"\btomorrow\b": ("day", 1, None),
+}
+_PERIOD_RES = [(re.compile(p, re.IGNORECASE), v) for p, v in _PERIODS.items()]
+_DURATION = re.compile(r"\b(?:past|last|previous|next|coming)\s+(?P<n>\d+|\w+)\s+(?:hours?|days?|weeks?|months?|years?)\b",
+                       re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Times:
+    dates: frozenset[tuple[int | None, int, int | None]] = frozenset()  # (year, month, day)
+    weekdays: frozenset[str] = frozenset()
+    periods: frozenset[tuple[str, int, str | None]] = frozenset()
+    spans: tuple[tuple[int, int], ...] = ()  # where, so their digits are not read as quantities
+
+
+def times_of(text: str) -> Times:
+    dates, spans = set(), []
+    for match in _DATE.finditer(text):
+        g = match.groupdict()
+        month = g["m1"] or g["m2"] or g["m3"]
+        if month is None:
+            year = int(g["y4"])
+            dates.add((year, 0, None))
+        else:
+            day = g["d1"] or g["d2"]
+            year = g["y1"] or g["y2"] or g["y3"]
+            if month.lower() == "may" and day is None and year is None:
+                continue
+            dates.add((int(year) if year else None, _MONTHS[month.lower().rstrip(".")], int(day) if day else None))
+        spans.append(match.span())
+    for match in _MONTH_ALONE.finditer(text):
+        if not any(a <= match.start() < b for a, b in spans):
+            dates.add((None, _MONTHS[match.group(1).lower()], None))
+    for match in _DURATION.finditer(text):
+        spans.append(match.span())
+    periods = {v for pattern, v in _PERIOD_RES if pattern.search(text)}
+    weekdays = {m.group(1).lower() for m in _WEEKDAY.finditer(text)}
+    return Times(frozenset(dates), frozenset(weekdays), frozenset(periods), tuple(spans))
+
+
+def _dates_conflict(a: frozenset, b: frozenset) -> bool:
+    if not a or not b:
+        return False
+    for ya, ma, da in a:
+        for yb, mb, db in b:
+            if (ya is None or yb is None or ya == yb) and (not ma or not mb or ma == mb) and (
+                    da is None or db is None or da == db):
+                return False
+    return True
+
+
+def times_conflict(a: Times, b: Times) -> bool:
+    """Both place the fact in time and the places disagree (a weekday, a date, "this summer" vs "next year")."""
+    if a.weekdays and b.weekdays and not a.weekdays & b.weekdays:
+        return True
+    if _dates_conflict(a.dates, b.dates):
+        return True
+    for kind in ("year", "month", "week", "day"):
+        pa = {p for p in a.periods if p[0] == kind}
+        pb = {p for p in b.periods if p[0] == kind}
+        if pa and pb and not any(x[1] == y[1] and (x[2] is None or y[2] is None or x[2] == y[2])
+                                 for x in pa for y in pb):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- quantities
+
+_FRACTIONS = ((re.compile(r"\b(?:a\s+)?quarter\s+of\s+a\s+(million|billion)\b", re.IGNORECASE), r"0.25 \1"),
+              (re.compile(r"\bhalf\s+(?:of\s+)?a\s+(million|billion)\b", re.IGNORECASE), r"0.5 \1"),
+              (re.compile(r"\bthree\s+quarters\s+of\s+a\s+(million|billion)\b", re.IGNORECASE), r"0.75 \1"))
+_A_SCALE = re.compile(r"\b(?:a|an)\s+(?=(?:hundred|thousand|million|billion)\b)", re.IGNORECASE)
+_EXCEED_HEDGE = re.compile(r"\b(?:more than|over|above|in excess of|upwards of|exceeding)\s+(?=[$€£]?\d|(?:one|two|"
+                           r"three|four|five|six|seven|eight|nine|ten|a|an)\b)", re.IGNORECASE)
+
+
+def quantities_of(text: str, times: Times) -> tuple[float, ...]:
+    """The quantities a text states (not dates, years or "the past 24 hours": those are times)."""
+    if not any(c.isdigit() for c in text) and not numbers.has_number_word(text):
+        return ()
+    for pattern, replacement in _FRACTIONS:
+        text = pattern.sub(replacement, text)
+    text = _A_SCALE.sub("one ", text) if " a " in text or " an " in text or text[:2].lower() == "a " else text
+    spans = times_of(text).spans
+    out = []
+    for q in numbers.find_quantities(text):
+        if any(a <= q.start < b for a, b in spans):
+            continue
+        out.append(q.value)
+    return tuple(out)
+
+
+def same_quantity(a: float, b: float) -> bool:
+    return numbers.same_value(a, b)
+
+
+# --------------------------------------------------------------------------- polarity
+
+_NEGATION = re.compile(r"\b(?:" + "|".join(L.NEGATION_CUES) + r")\b|" + "|".join(re.escape(p) for p in L.NEGATION_PHRASES),
+                       re.IGNORECASE)
+
+
+def negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+# --------------------------------------------------------------------------- windows
+
+_CLAUSE_BREAK = re.compile(r"\s*;\s*|,\s+(?=(?:but|while|whereas|although|though|and|yet)\b)|\s+(?=(?:but|whereas|"
+                           r"although|though)\s)|\s+while\s+", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=[\"“‘']?[A-Z])")
+_ABBREVIATION_END = re.compile(r"\b(?:[A-Z]\.|Gov|Gen|Sen|Rep|Dr|Mr|Mrs|Ms|St|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
+                               r"Oct|Nov|Dec|No|vs|U\.S|U\.K|Lt|Col|Sgt|Maj)\.$")
+
+
+def sentences_of(text: str) -> list[str]:
+    """A cheap sentence split that keeps "U.K.", "Gov." and "Feb. 24" inside their sentence."""
+    out, start = [], 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        piece = text[start:match.start()]
+        if _ABBREVIATION_END.search(piece.rstrip("\"”’'")):
+            continue
+        out.append(piece)
+        start = match.end()
+    out.append(text[start:])
+    return [s.strip() for s in out if s.strip()]
+
+
+def clauses_of(sentence: str) -> list[str]:
+    parts = [p for p in _CLAUSE_BREAK.split(sentence) if p and len(p.split()) >= 3]
+    return parts if len(parts) > 1 else []
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of text (whole, one sentence or one clause) with its attribution taken apart."""
+
+    text: str
+    content: str
+    speaker: Speaker
+    units: frozenset[str]  # concepts of the content (and of the whole window: `all_units`)
+    all_units: frozenset[str]
+    quantities: tuple[float, ...]
+    times: Times
+    places: frozenset[str]
+    negated: bool
+    roles: frozenset[tuple[str, ...]]
+    words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    text: str
+    windows: tuple[Window, ...]  # windows[0] is the whole text
+
+    @property
+    def whole(self) -> Window:
+        return self.windows[0]
+
+
+# --------------------------------------------------------------------------- concepts
+
+
+def _synonym_table(stem) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for group in L.SYNONYMS:
+        head = group[0]
+        for word in group:
+            table.setdefault(word, head)
+            table.setdefault(stem(word), head)
+    return table
+
+
+class Featurizer:
+    """Parses texts into TextFeatures, once per distinct text (a cache the scorer owns, not a global)."""
+
+    def __init__(self, max_cached: int = 200_000):
+        self._cache: dict[str, TextFeatures] = {}
+        self._stems: dict[str, str] = {}
+        self._max_cached = max_cached
+
+    @cached_property
+    def _stop_words(self) -> frozenset[str]:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        return frozenset(ENGLISH_STOP_WORDS) | {"s", "said", "says", "according"}
+
+    @cached_property
+    def _stemmer(self):
+        from rouge_score_rs import _rougers
+
+        return lambda word: (_rougers.tokenize(word, True) or [word])[0]
+
+    @cached_property
+    def _synonyms(self) -> dict[str, str]:
+        return _synonym_table(self.stem)
+
+    def stem(self, word: str) -> str:
+        cached = self._stems.get(word)
+        if cached is None:
+            cached = self._stemmer(word) if word.isascii() else word
+            if len(self._stems) < 500_000:
+                self._stems[word] = cached
+        return cached
+
+    def concept(self, word: str) -> str | None:
+        """The unit a word stands for: its party, its synonym group, or its stem; None for a stop word."""
+        if word in L.ALIAS_GROUP:
+            return "@" + L.ALIAS_GROUP[word]
+        if word in self._stop_words or len(word) < 2:
+            return None
+        synonym = self._synonyms.get(word)
+        if synonym is not None:
+            return synonym
+        stemmed = self.stem(word)
+        return self._synonyms.get(stemmed, stemmed)
+
+    def units(self, text: str, quantities: tuple[float, ...]) -> frozenset[str]:
+        lower = text.lower()
+        lower = re.sub(r"\bin line with\b", "aligned with", lower)
+        lower = re.sub(r"\bshot down\b", "downed", lower)
+        lower = re.sub(r"\bprisoners? of war\b", "prisoners", lower)
+        units = set()
+        for word in re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", re.sub(r"['’]s\b", "", lower)):
+            unit = self.concept(word) if "." not in word or word in L.ALIAS_GROUP else self.concept(word.replace(".", ""))
+            if unit:
+                units.add(unit)
+        if _EXCEED_HEDGE.search(text):
+            units.add("exceed")
+        units.update(f"#{value:g}" for value in quantities)
+        return frozenset(units)
+
+    def window(self, text: str, inherited: Speaker = NO_SPEAKER) -> Window:
+        content, phrases = strip_attribution(text)
+        speaker = speaker_of(phrases) if phrases else inherited
+        if len(content.split()) < 2:  # the attribution is the claim ("X confirmed the swap")
+            content = text
+        without_speaker = text
+        for phrase in phrases:
+            without_speaker = without_speaker.replace(phrase, " ")
+        metonyms = {p.strip().lower().removesuffix("'s").removesuffix("’s") for p in phrases}
+        places = places_of(text) - metonyms  # "officials in Kharkiv said" places the fact; "Kyiv says" does not
+        times = times_of(without_speaker)
+        quantities = quantities_of(content, times_of(content))
+        all_quantities = quantities_of(text, times_of(text))
+        return Window(
+            text=text, content=content, speaker=speaker,
+            units=self.units(content, quantities), all_units=self.units(text, all_quantities),
+            quantities=quantities, times=times, places=places, negated=negated(content),
+            roles=roles_of(content, lambda word: self.concept(word) or self.stem(word)),
+            words=frozenset(w.lower() for w in re.findall(r"[A-Za-z]+", content)),
+        )
+
+    def __call__(self, text: str) -> TextFeatures:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        whole = self.window(text)
+        windows = [whole]
+        sentences = sentences_of(text)
+        for sentence in sentences if len(sentences) > 1 else [text]:
+            sentence_window = self.window(sentence) if len(sentences) > 1 else whole
+            if len(sentences) > 1:
+                windows.append(sentence_window)
+            inherited = sentence_window.speaker
+            for clause in clauses_of(sentence):
+                windows.append(self.window(clause, inherited))
+        features = TextFeatures(text, tuple(windows))
+        if len(self._cache) < self._max_cached:
+            self._cache[text] = features
+        return features

@@ -1,128 +1,39 @@
-"""Match predicted claims to gold claims: similarity matrix, vetoes, optimal one-to-one assignment.
+"""Does a candidate state a gold claim? One matcher for claim extraction and for summary coverage.
 
-Similarity is lexical by default: the mean of TF-IDF cosine (IDF fitted on the gold corpus, never on
-system output) and the Dice overlap of stemmed content words. Both are symmetric, so swapping
-prediction and gold swaps precision and recall. Vetoes (harness.scoring.features) set a pair to
-no-match whatever its similarity.
+The score is how much of the gold claim's content the candidate carries: the IDF-weighted share of
+the claim's concepts (stemmed words with synonyms folded, parties, numbers as values; its
+attribution set apart) found in the candidate's best window (the whole candidate, one sentence or
+one clause). A fragment that shares two rare words with a long claim scores low. Named rules
+(harness.scoring.rules) then veto pairs that share the words but not the fact: another number, a
+number nobody stated, the opposite polarity, another time, place, speaker or actor.
+
+Claims are assigned one-to-one (`scipy.optimize.linear_sum_assignment`); coverage asks, for each
+gold claim, whether any window of the summary states it (many-to-one).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.preprocessing import normalize
 
-from harness.scoring import features
-from harness.scoring.settings import DEFAULT_THRESHOLD, VETOES
+from harness.scoring import features as F
+from harness.scoring import rules
+from harness.scoring.settings import DEFAULT_THRESHOLD
 
-
-def content_tokens(text: str) -> list[str]:
-    """Lowercased, Porter-stemmed word tokens without stop words (rouge-score's tokenizer)."""
-    from rouge_score_rs import _native, _rougers
-
-    return [t for t in _native.call(_rougers.tokenize, text, True) if t not in ENGLISH_STOP_WORDS]
+FRAGMENT_FLOOR = 0.4  # model-based similarities must still see this share of the claim's content
 
 
-class LexicalSimilarity:
-    """TF-IDF cosine + content-word Dice, with the IDF fitted on gold text only.
-
-    Each text is tokenised once per call, and TF-IDF rows are built directly from the fitted
-    vocabulary and IDF with sklearn's own arithmetic (counts, log + 1, times IDF, its in-place L2
-    row normalisation), which skips sklearn's per-call validation, the dominant cost on small
-    inputs. The construction is checked against sklearn's transform on the gold texts and sklearn is
-    used instead if they differ in any bit.
-    """
-
-    name = "lexical(tfidf-gold+dice)"
-
-    def __init__(self, gold_texts: Sequence[str]):
-        texts = list(gold_texts) or [""]
-        self._vectorizer = TfidfVectorizer(analyzer=content_tokens, sublinear_tf=True)
-        self._vectorizer.fit(texts)
-        self._vocabulary: dict[str, int] = self._vectorizer.vocabulary_
-        self._idf = np.asarray(self._vectorizer.idf_, dtype=np.float64)
-        self._direct = _same_csr(self._tfidf([content_tokens(t) for t in texts]), self._vectorizer.transform(texts))
-
-    def matrix(self, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
-        return self.matrices(left, [right])[0]
-
-    def matrices(self, left: Sequence[str], rights: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """`matrix(left, right)` for each right, tokenising and weighting `left` only once."""
-        left = list(left)
-        left_tokens = [content_tokens(t) for t in left]
-        left_tfidf = None
-        out = []
-        for right in rights:
-            right = list(right)
-            if not left or not right:
-                out.append(np.zeros((len(left), len(right))))
-                continue
-            right_tokens = [content_tokens(t) for t in right]
-            if left_tfidf is None:
-                left_tfidf = self._weights(left, left_tokens)
-            cosine = (left_tfidf @ self._weights(right, right_tokens).T).toarray()
-            out.append((cosine + _dice(left_tokens, right_tokens)) / 2.0)
-        return out
-
-    def _weights(self, texts: list[str], tokens: list[list[str]]):
-        return self._tfidf(tokens) if self._direct else self._vectorizer.transform(texts)
-
-    def _tfidf(self, token_lists: list[list[str]]) -> csr_matrix:
-        """sklearn's TfidfVectorizer.transform (sublinear tf, l2), step by step, on tokenised texts."""
-        vocabulary = self._vocabulary
-        indices: list[int] = []
-        counts: list[int] = []
-        indptr = [0]
-        for tokens in token_lists:
-            counter: dict[int, int] = {}
-            for token in tokens:
-                j = vocabulary.get(token)
-                if j is not None:
-                    counter[j] = counter.get(j, 0) + 1
-            indices.extend(counter)
-            counts.extend(counter.values())
-            indptr.append(len(indices))
-        matrix = csr_matrix((np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int32),
-                             np.asarray(indptr, dtype=np.int32)), shape=(len(token_lists), len(vocabulary)))
-        matrix.sort_indices()
-        np.log(matrix.data, matrix.data)
-        matrix.data += 1.0
-        matrix.data *= self._idf[matrix.indices]
-        return normalize(matrix, norm="l2", copy=False)
-
-
-def _same_csr(a, b) -> bool:
-    a, b = csr_matrix(a), csr_matrix(b)
-    return (a.shape == b.shape and np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
-            and np.array_equal(a.data, b.data))
-
-
-def _dice(left: list[list[str]], right: list[list[str]]) -> np.ndarray:
-    """Dice overlap of the token sets, 2|A & B| / (|A| + |B|), from exact integer counts."""
-    vocab: dict[str, int] = {}
-
-    def binary(token_lists: list[list[str]]) -> csr_matrix:
-        rows, cols = [], []
-        for i, tokens in enumerate(token_lists):
-            for token in set(tokens):
-                rows.append(i)
-                cols.append(vocab.setdefault(token, len(vocab)))
-        return rows, cols
-
-    lr, lc = binary(left)
-    rr, rc = binary(right)
-    shape_cols = max(len(vocab), 1)
-    a = csr_matrix((np.ones(len(lr)), (lr, lc)), shape=(len(left), shape_cols))
-    b = csr_matrix((np.ones(len(rr)), (rr, rc)), shape=(len(right), shape_cols))
-    inter = (a @ b.T).toarray()  # sparse product: no BLAS threads, which stall on a busy machine
-    sizes = np.bincount(lr, minlength=len(left))[:, None] + np.bincount(rr, minlength=len(right))[None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(sizes > 0, 2.0 * inter / sizes, 0.0)
+@dataclass(frozen=True)
+class GoldItem:
+    id: str
+    text: str
+    optional: bool = False
+    salience_weight: float = 1.0
+    version_weight: float = 1.0
+    speaker: str = "narrator"
 
 
 @dataclass(frozen=True)
@@ -132,7 +43,7 @@ class Decision:
     prediction: int
     gold_id: str | None
     score: float
-    outcome: str  # matched | optional | below_threshold | veto:<kind> | duplicate | excluded_content
+    outcome: str  # matched | optional | below_threshold | veto:<rule> | duplicate | excluded_content
     best_gold: str | None = None
 
 
@@ -156,112 +67,217 @@ class ClaimCounts:
     decisions: tuple[Decision, ...] = field(default=(), compare=False)
 
 
+# --------------------------------------------------------------------------- similarity
+
+
+class LexicalSimilarity:
+    """The share of each gold claim's content a candidate carries (IDF-weighted, best window).
+
+    IDF is fitted on gold text only (claims and story sentences), never on system output.
+    `matrix(candidates, gold)` is asymmetric: rows are candidates, columns gold claims.
+    """
+
+    name = "lexical(concept-recall)"
+
+    def __init__(self, gold_texts: Sequence[str], featurizer: F.Featurizer | None = None):
+        self.featurizer = featurizer or F.Featurizer()
+        documents = [self.featurizer(t).whole.all_units for t in dict.fromkeys(gold_texts)]
+        df: dict[str, int] = {}
+        for units in documents:
+            for unit in units:
+                df[unit] = df.get(unit, 0) + 1
+        n = max(1, len(documents))
+        self._idf = {u: math.log((1 + n) / (1 + c)) + 1.0 for u, c in df.items()}
+        self._max_idf = math.log(1 + n) + 1.0
+
+    def weight(self, unit: str) -> float:
+        return self._max_idf if unit.startswith("#") else self._idf.get(unit, self._max_idf)
+
+    def recall(self, candidate: F.TextFeatures, gold: F.Window) -> tuple[float, int]:
+        """(share of the gold content carried, index of the window that carries most of it)."""
+        total = sum(self.weight(u) for u in gold.units)
+        if not total:
+            return 0.0, 0
+        best, where = -1.0, 0
+        for i, window in enumerate(candidate.windows):
+            got = sum(self.weight(u) for u in gold.units if u in window.all_units) / total
+            if got > best - 1e-12:  # on a tie the later, shorter window (a clause) decides
+                best, where = got, i
+        return best, where
+
+    def matrix(self, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(left), len(right)))
+        gold = [self.featurizer(t).whole for t in right]
+        for i, text in enumerate(left):
+            cand = self.featurizer(text)
+            for j, g in enumerate(gold):
+                out[i, j] = self.recall(cand, g)[0]
+        return out
+
+
+# --------------------------------------------------------------------------- the matcher
+
+
 @dataclass(frozen=True)
-class GoldItem:
-    id: str
-    text: str
-    optional: bool = False
-    salience_weight: float = 1.0
-    version_weight: float = 1.0
+class PairDecision:
+    score: float  # the similarity the threshold is applied to
+    recall: float  # share of the gold content carried
+    rule: str | None  # the rule that vetoed the pair, if any
+    window: int
 
 
-def match_claims(
-    predictions: Sequence[str],
-    gold: Sequence[GoldItem],
-    similarity,
-    threshold: float = DEFAULT_THRESHOLD,
-    excluded_sentences: Sequence[str] = (),
-    vetoes: Sequence[str] = VETOES,
-) -> ClaimCounts:
-    """One document: optimal one-to-one matching above `threshold`, with vetoes and a decision log."""
-    texts, gold_texts = list(predictions), [g.text for g in gold]
-    with_excluded = bool(excluded_sentences) and bool(texts)
-    several = getattr(similarity, "matrices", None)  # one pass over the predictions for both matrices
-    if several is not None and with_excluded:
-        sim, excluded_sim = several(texts, [gold_texts, list(excluded_sentences)])
-    else:
-        sim = similarity.matrix(texts, gold_texts)
-        excluded_sim = similarity.matrix(texts, list(excluded_sentences)) if with_excluded else None
-    allowed, veto_kind = _apply_vetoes(predictions, gold, sim, threshold, set(vetoes))
-    usable = np.where(allowed, sim, 0.0)
-    pairs: dict[int, int] = {}
-    if usable.size:
-        rows, cols = linear_sum_assignment(usable, maximize=True)
-        pairs = {int(r): int(c) for r, c in zip(rows, cols) if usable[r, c] >= threshold}
-    excluded_hits = _excluded_hits(excluded_sim, threshold, sim)
-    if gold:  # per prediction: its most similar gold claim, and whether any allowed pair passes
-        best_of = sim.argmax(axis=1)
-        best_scores = sim[np.arange(len(texts)), best_of].tolist()
-        best_of = best_of.tolist()
-        passes = (allowed.any(axis=1) & (usable.max(axis=1) >= threshold)).tolist()
-    decisions = []
-    tp = fp = duplicates = excluded = 0
-    for i in range(len(predictions)):
-        best = best_of[i] if gold else None
-        best_id = gold[best].id if best is not None else None
-        best_score = best_scores[i] if best is not None else 0.0
-        if i in pairs:
-            g = gold[pairs[i]]
-            outcome = "optional" if g.optional else "matched"
-            tp += not g.optional
-            decisions.append(Decision(i, g.id, float(sim[i, pairs[i]]), outcome, best_id))
-            continue
-        fp += 1
-        if i in excluded_hits:
-            excluded += 1
-            outcome = "excluded_content"
-        elif best is not None and passes[i]:
-            duplicates += 1
-            outcome = "duplicate"
-        elif best is not None and best_score >= threshold and veto_kind[i][best]:
-            outcome = f"veto:{veto_kind[i][best]}"
-        else:
-            outcome = "below_threshold"
-        decisions.append(Decision(i, None, best_score, outcome, best_id))
-    return _counts(gold, pairs, usable, threshold, tp, fp, duplicates, excluded, len(predictions), decisions)
+class ClaimMatcher:
+    """Similarity + rules, with parsed texts cached per distinct text for the matcher's lifetime."""
+
+    def __init__(self, gold_texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD,
+                 vetoes: Sequence[str] = rules.VETOES, similarity=None):
+        self.lexical = LexicalSimilarity(gold_texts)
+        self.featurizer = self.lexical.featurizer
+        self.similarity = similarity  # None: the lexical recall is the score
+        self.threshold = threshold
+        self.vetoes = frozenset(vetoes)
+        self._speakers: dict[str, F.Speaker] = {}
+
+    @property
+    def name(self) -> str:
+        return self.similarity.name if self.similarity is not None else self.lexical.name
+
+    def gold_speaker(self, item: GoldItem) -> F.Speaker:
+        """The annotated speaker when the gold names one; else the one its text attributes it to."""
+        key = f"{item.speaker}\0{item.text}"
+        speaker = self._speakers.get(key)
+        if speaker is None:
+            speaker = (F.speaker_of([item.speaker]) if item.speaker and item.speaker != "narrator"
+                       else self.featurizer(item.text).whole.speaker)
+            self._speakers[key] = speaker
+        return speaker
+
+    def decide(self, candidate: str, gold: GoldItem, source_numbers: Sequence[float] | None,
+               score: float | None = None, whole_candidate_numbers: bool = True) -> PairDecision:
+        cand = self.featurizer(candidate)
+        gold_window = self.featurizer(gold.text).whole
+        recall, where = self.lexical.recall(cand, gold_window)
+        score = recall if score is None else score
+        window = cand.windows[where]
+        numbers = cand.whole.quantities if whole_candidate_numbers else window.quantities
+        rule = rules.first_rule(window, numbers, gold_window, self.gold_speaker(gold), source_numbers, self.vetoes)
+        if self.similarity is not None and recall < FRAGMENT_FLOOR and rule is None:
+            rule = "fragment"
+        return PairDecision(score, recall, rule, where)
+
+    def scores(self, candidates: Sequence[str], gold: Sequence[GoldItem]) -> np.ndarray:
+        if self.similarity is None:
+            return self.lexical.matrix(candidates, [g.text for g in gold])
+        return self.similarity.matrix(list(candidates), [g.text for g in gold])
+
+    # ---------------------------------------------------------------- claims, one-to-one
+
+    def match(self, predictions: Sequence[str], gold: Sequence[GoldItem], source: str | None = None,
+              excluded_sentences: Sequence[str] = (), threshold: float | None = None) -> ClaimCounts:
+        """One document: optimal one-to-one matching of predictions to gold claims, with a decision log."""
+        from scipy.optimize import linear_sum_assignment
+
+        threshold = self.threshold if threshold is None else threshold
+        source_numbers = self.source_numbers(source)
+        n, m = len(predictions), len(gold)
+        sim = self.scores(predictions, gold) if n and m else np.zeros((n, m))
+        allowed = sim >= threshold
+        lenient = allowed.copy()
+        rule_of: dict[tuple[int, int], str] = {}
+        for i, j in zip(*np.nonzero(allowed)):
+            decision = self.decide(predictions[i], gold[j], source_numbers, float(sim[i, j]))
+            if decision.rule is not None:
+                allowed[i, j] = False
+                rule_of[(int(i), int(j))] = decision.rule
+                lenient[i, j] = decision.rule in rules.LENIENT_RULES
+        usable = np.where(allowed, sim + 1e-3 * _tightness(sim), 0.0)
+        pairs: dict[int, int] = {}
+        if usable.size:
+            rows, cols = linear_sum_assignment(usable, maximize=True)
+            pairs = {int(r): int(c) for r, c in zip(rows, cols) if allowed[r, c]}
+        excluded_hits = self._excluded_hits(predictions, excluded_sentences, sim, threshold)
+        decisions, tp, fp, duplicates, excluded = [], 0, 0, 0, 0
+        for i in range(n):
+            best = int(sim[i].argmax()) if m else None
+            best_id = gold[best].id if best is not None else None
+            best_score = float(sim[i, best]) if best is not None else 0.0
+            if i in pairs:
+                g = gold[pairs[i]]
+                tp += not g.optional
+                decisions.append(Decision(i, g.id, float(sim[i, pairs[i]]), "optional" if g.optional else "matched",
+                                          best_id))
+                continue
+            fp += 1
+            if i in excluded_hits:
+                excluded += 1
+                outcome = "excluded_content"
+            elif best is not None and allowed[i].any():
+                duplicates += 1
+                outcome = "duplicate"
+            elif best is not None and best_score >= threshold and (i, best) in rule_of:
+                outcome = f"veto:{rule_of[(i, best)]}"
+            else:
+                outcome = "below_threshold"
+            decisions.append(Decision(i, None, best_score, outcome, best_id))
+        return _counts(gold, pairs, lenient, tp, fp, duplicates, excluded, n, decisions)
+
+    def _excluded_hits(self, predictions, excluded_sentences, gold_sim, threshold) -> set[int]:
+        """Predictions closer to excluded page content (captions, tweets, related stories) than to any gold claim."""
+        if not excluded_sentences or not predictions:
+            return set()
+        excluded_sim = self.lexical.matrix(predictions, list(excluded_sentences))
+        ex = excluded_sim.max(axis=1)
+        best_gold = gold_sim.max(axis=1) if gold_sim.size else np.zeros(len(ex))
+        return {i for i in range(len(ex)) if ex[i] >= threshold and ex[i] > best_gold[i]}
+
+    def source_numbers(self, source: str | None) -> tuple[float, ...] | None:
+        if source is None:
+            return None
+        return self.featurizer(source).whole.quantities + tuple(
+            v for y, _, _ in self.featurizer(source).whole.times.dates if y for v in (float(y),))
+
+    # ---------------------------------------------------------------- coverage, many-to-one
+
+    def expressed(self, summary_sentences: Sequence[str], gold: Sequence[GoldItem], source: str | None = None,
+                  threshold: float | None = None) -> list[str]:
+        """Ids of the gold claims some sentence (or clause) of the summary states."""
+        threshold = self.threshold if threshold is None else threshold
+        source_numbers = self.source_numbers(source)
+        if not summary_sentences or not gold:
+            return []
+        sim = self.scores(summary_sentences, gold)
+        out = []
+        for j, item in enumerate(gold):
+            for i in np.argsort(-sim[:, j], kind="stable"):
+                if sim[i, j] < threshold:
+                    break
+                decision = self.decide(summary_sentences[i], item, source_numbers, float(sim[i, j]),
+                                       whole_candidate_numbers=False)
+                if decision.rule is None:
+                    out.append(item.id)
+                    break
+        return out
 
 
-def _apply_vetoes(predictions, gold, sim, threshold, active):
-    allowed = sim >= threshold
-    kinds = [[None] * len(gold) for _ in predictions]
-    pred_features = {}
-    gold_features = {}
-    rows, cols = np.nonzero(allowed)
-    for i, j in zip(rows.tolist(), cols.tolist()):
-        if i not in pred_features:
-            pred_features[i] = features.extract(predictions[i])
-        if j not in gold_features:
-            gold_features[j] = features.extract(gold[j].text)
-        kind = features.veto(pred_features[i], gold_features[j])
-        if kind in active:
-            allowed[i, j] = False
-            kinds[i][j] = kind
-    return allowed, kinds
+def _tightness(sim: np.ndarray) -> np.ndarray:
+    """A tie-break that prefers, among equally good pairs, the candidate closest to one gold claim."""
+    if not sim.size:
+        return sim
+    return sim / np.maximum(sim.sum(axis=1, keepdims=True), 1e-9)
 
 
-def _excluded_hits(excluded_sim, threshold, gold_sim) -> set[int]:
-    """Predictions closer to excluded page content (captions, tweets, related stories) than to any gold claim."""
-    if excluded_sim is None:
-        return set()
-    ex = excluded_sim.max(axis=1)
-    best_gold = gold_sim.max(axis=1) if gold_sim.size else np.zeros(len(ex))
-    return {i for i in range(len(ex)) if ex[i] >= threshold and ex[i] > best_gold[i]}
-
-
-def _counts(gold, pairs, usable, threshold, tp, fp, duplicates, excluded, n_pred, decisions) -> ClaimCounts:
+def _counts(gold, pairs, lenient, tp, fp, duplicates, excluded, n_pred, decisions) -> ClaimCounts:
     matched_gold = set(pairs.values())
     scored = [j for j, g in enumerate(gold) if not g.optional]
-    covered = usable.max(axis=0) >= threshold if usable.size else np.zeros(len(gold), dtype=bool)
+    covered = lenient.any(axis=0) if lenient.size else np.zeros(len(gold), dtype=bool)
     fn = sum(1 for j in scored if j not in matched_gold)
-    weighted_total = sum(gold[j].salience_weight for j in scored)
-    version_total = sum(gold[j].version_weight for j in scored)
     return ClaimCounts(
         tp=tp, fp=fp, fn=fn, predictions=n_pred, duplicates=duplicates, excluded=excluded,
         lenient_covered=int(sum(bool(covered[j]) for j in scored)), gold_scored=len(scored),
         weighted_tp=sum(gold[j].salience_weight for j in scored if j in matched_gold),
-        weighted_total=weighted_total,
+        weighted_total=sum(gold[j].salience_weight for j in scored),
         version_tp=sum(gold[j].version_weight for j in scored if j in matched_gold),
-        version_total=version_total,
+        version_total=sum(gold[j].version_weight for j in scored),
         matched=tuple(sorted(gold[j].id for j in scored if j in matched_gold)),
         decisions=tuple(decisions),
     )

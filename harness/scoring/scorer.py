@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from harness import numbers
 from harness.records import SALIENCE_WEIGHTS, Corpus, Document, Prediction
 from harness.scoring.coverage import CoverageCounts, coverage
-from harness.scoring.matching import ClaimCounts, GoldItem, LexicalSimilarity, match_claims
+from harness.scoring.matching import ClaimCounts, ClaimMatcher, GoldItem
 from harness.scoring.settings import ScoreSettings
 from harness.scoring.rouge import ROUGE_TYPES, RougeScorer, Score
 from harness.text import SPLITTER_NAME, one_sentence_per_line, split_sentences
@@ -38,12 +38,21 @@ class Scorer:
         self.settings = settings
         self.documents = corpus.by_id()
         self.rouge = RougeScorer(settings.use_stemmer, settings.multi_ref)
-        self.similarity = make_similarity(settings.matcher, _idf_texts(corpus))
+        self._matcher: ClaimMatcher | None = None
         versions = corpus.key_versions()
         self._gold_items = {d.doc_id: _gold_items(d, versions) for d in corpus.documents}
         self._references = {d.doc_id: [one_sentence_per_line(s.text) for s in d.summaries] for d in corpus.documents}
         self._excluded = {d.doc_id: [s for t in d.excluded_text() for s in split_sentences(t)] for d in corpus.documents}
         self._story = {d.doc_id: d.story_text() for d in corpus.documents}
+
+    @property
+    def matcher(self) -> ClaimMatcher:
+        """The claim matcher, built on first use: a corpus without gold claims never fits one."""
+        if self._matcher is None:
+            texts = _idf_texts(self.corpus)
+            self._matcher = ClaimMatcher(texts, self.settings.threshold, self.settings.vetoes,
+                                         make_similarity(self.settings.matcher, texts))
+        return self._matcher
 
     def signature(self) -> str:
         from harness import __version__
@@ -54,15 +63,18 @@ class Scorer:
             f"gold:{self.corpus.sha256[:12]}",
             self.rouge.signature(),
             f"split:{SPLITTER_NAME}",
-            f"matcher:{self.similarity.name}",
+            f"matcher:{matcher_name(self.settings.matcher)}",
             f"thr:{s.threshold:.2f}",
             f"veto:{','.join(s.vetoes) or 'none'}",
-            f"cov:containment|covthr:{s.coverage_threshold:.2f}",
+            f"cov:matcher|covthr:{s.coverage_threshold:.2f}",
             f"boot:{s.bootstrap}|seed:{s.seed}",
         ])
 
     def gold_items(self, doc_id: str) -> list[GoldItem]:
         return self._gold_items[doc_id]
+
+    def story(self, doc_id: str) -> str:
+        return self._story[doc_id]
 
     def excluded_sentences(self, doc_id: str) -> list[str]:
         return self._excluded[doc_id]
@@ -75,23 +87,33 @@ class Scorer:
         claims = None
         if doc.claims and (prediction.claims is not None or prediction.summary is None):
             texts = [c.text for c in prediction.claims or ()]
-            claims = match_claims(texts, self._gold_items[doc.doc_id], self.similarity, self.settings.threshold,
-                                  self._excluded[doc.doc_id], self.settings.vetoes)
+            claims = self.matcher.match(texts, self._gold_items[doc.doc_id], self._story[doc.doc_id],
+                                        self._excluded[doc.doc_id])
         return DocScore(doc.doc_id, prediction.system, summary, claims, prediction.failure)
 
     def score_summary(self, doc: Document, summary: str) -> SummaryScore:
         text = one_sentence_per_line(summary) if summary.strip() else ""
         rouge = self.rouge.score_multi(self._references[doc.doc_id], text)
-        cov = coverage(summary, self._gold_items[doc.doc_id], self.settings.coverage_threshold)
+        cov = coverage(self.matcher, summary, self._gold_items[doc.doc_id], self._story[doc.doc_id],
+                       self.settings.coverage_threshold) if doc.claims else CoverageCounts((), 0, 0.0, 0.0, 0.0, 0.0)
         faithful, stated = numbers.faithful_counts(summary, self._story[doc.doc_id])
         return SummaryScore(rouge, cov, faithful, stated)
 
 
+MATCHER_NAMES = {"lexical": "lexical(concept-recall)", "embedding": "embedding(all-MiniLM-L6-v2)",
+                 "hybrid": "hybrid(concept-recall+all-MiniLM-L6-v2)"}
+
+
+def matcher_name(name: str) -> str:
+    return MATCHER_NAMES.get(name, name)
+
+
 def make_similarity(name: str, gold_texts: list[str]):
-    """The claim similarity by name; the embedding model is loaded only when asked for."""
+    """A model-based similarity by name (None: the lexical recall itself); models load only when asked for."""
     if name == "lexical":
-        return LexicalSimilarity(gold_texts)
+        return None
     from harness.scoring.embedding import EmbeddingSimilarity, HybridSimilarity
+    from harness.scoring.matching import LexicalSimilarity
 
     if name == "embedding":
         return EmbeddingSimilarity(gold_texts)
@@ -110,7 +132,7 @@ def _idf_texts(corpus: Corpus) -> list[str]:
 
 def _gold_items(doc: Document, versions: dict[str, int]) -> list[GoldItem]:
     return [GoldItem(c.id, c.text, c.optional, SALIENCE_WEIGHTS.get(c.salience, 1.0),
-                     float(versions.get(c.key, 1)) if c.key else 1.0) for c in doc.claims]
+                     float(versions.get(c.key, 1)) if c.key else 1.0, c.speaker) for c in doc.claims]
 
 
 __all__ = ["ROUGE_TYPES", "DocScore", "ScoreSettings", "Scorer", "SummaryScore"]

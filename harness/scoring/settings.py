@@ -8,7 +8,7 @@ from dataclasses import dataclass
 DEFAULT_THRESHOLD = 0.40
 DEFAULT_COVERAGE_THRESHOLD = 0.40
 MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.70, "hybrid": 0.55}
-VETOES = ("number", "negation", "date", "speaker", "actor")
+VETOES = ("number", "negation", "time", "place", "speaker", "actor")  # harness.scoring.rules
 MAX_BOOTSTRAP = 100_000  # beyond this the resampling only costs memory and time
 
 

@@ -1,0 +1,81 @@
+"""The matcher's named rules: why a candidate that shares a gold claim's words does not state it.
+
+Each rule compares the candidate's aligned window (the clause or sentence that carries most of the
+gold claim's content) with the gold claim, and returns its name when it fires. The decision log
+records the name of the first rule that fired, so a disagreement with a reader can be traced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from harness.scoring import features as F
+from harness.scoring.settings import VETOES
+
+# Rule names as the decision log shows them, in the order they are tried. The veto `number` covers
+# the three number rules; `number_dropped` alone still allows a lenient (partial) match.
+RULE_ORDER = ("number_changed", "number_unsupported", "negation", "time", "place", "speaker", "actor",
+              "number_dropped")
+LENIENT_RULES = frozenset({"number_dropped"})
+
+
+def _has(pool: Sequence[float], value: float) -> bool:
+    return any(F.same_quantity(value, other) for other in pool)
+
+
+def number_rule(candidate: Sequence[float], gold: Sequence[float], source: Sequence[float] | None) -> str | None:
+    """Every number of the gold claim stated; no number the gold claim and the source both lack.
+
+    A gold quantity of 1 may go unsaid ("one person was killed" = "a person was killed").
+    """
+    missing = [q for q in gold if not _has(candidate, q) and not F.same_quantity(q, 1.0)]
+    extra = [q for q in candidate if not _has(gold, q)]
+    if missing and extra:
+        return "number_changed"
+    if source is not None and any(not _has(source, q) for q in extra):
+        return "number_unsupported"
+    if missing:
+        return "number_dropped"
+    return None
+
+
+def negation_rule(candidate: F.Window, gold: F.Window) -> bool:
+    """The clause that carries the claim asserts the opposite: a negation cue on one side only, an antonym
+    ("align" / "contradict"), or an un-/in-/non-/dis- prefix on one side."""
+    if candidate.negated != gold.negated:
+        return True
+    for a, b in F.L.ANTONYMS:
+        for one, other in ((a, b), (b, a)):
+            if (_stated(one, candidate) and not _stated(other, candidate)
+                    and _stated(other, gold) and not _stated(one, gold)):
+            return True
+    return any(prefix + word in candidate.words for word in gold.words if len(word) > 3
+               for prefix in F.L.ANTONYM_PREFIXES) or any(
+        prefix + word in gold.words for word in candidate.words if len(word) > 3 for prefix in F.L.ANTONYM_PREFIXES)
+
+
+def _stated(stem: str, window: F.Window) -> bool:
+    return stem in window.units or any(u.startswith(stem) for u in window.units)
+
+
+def first_rule(candidate: F.Window, candidate_numbers: Sequence[float], gold: F.Window, gold_speaker: F.Speaker,
+               source: Sequence[float] | None, active: frozenset[str]) -> str | None:
+    """The first rule (in RULE_ORDER) that says the candidate does not state the gold claim, or None."""
+    checks = {
+        "number": lambda: number_rule(candidate_numbers, gold.quantities, source),
+        "negation": lambda: "negation" if negation_rule(candidate, gold) else None,
+        "time": lambda: "time" if F.times_conflict(candidate.times, gold.times) else None,
+        "place": lambda: "place" if F.places_conflict(candidate.places, gold.places) else None,
+        "speaker": lambda: "speaker" if F.speakers_conflict(candidate.speaker, gold_speaker) else None,
+        "actor": lambda: "actor" if F.roles_conflict(candidate.roles, gold.roles) else None,
+    }
+    found = {}
+    for veto in VETOES:
+        if veto in active:
+            found[veto] = checks[veto]()
+    for name in RULE_ORDER:
+        kind = "number" if name.startswith("number") else name
+        value = found.get(kind)
+        if value == name:
+            return name
+    return None
