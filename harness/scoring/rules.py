@@ -48,7 +48,7 @@ def negation_rule(candidate: F.Window, gold: F.Window) -> bool:
         for one, other in ((a, b), (b, a)):
             if (_stated(one, candidate) and not _stated(other, candidate)
                     and _stated(other, gold) and not _stated(one, gold)):
-            return True
+                return True
     return any(prefix + word in candidate.words for word in gold.words if len(word) > 3
                for prefix in F.L.ANTONYM_PREFIXES) or any(
         prefix + word in gold.words for word in candidate.words if len(word) > 3 for prefix in F.L.ANTONYM_PREFIXES)
