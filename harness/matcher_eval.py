@@ -56,24 +56,27 @@ def agreement(truth: Sequence[bool], predicted: Sequence[bool]) -> dict:
             "accuracy": float(np.mean(t == p)) if len(t) else None, "n": len(t), "tp": tp, "fp": fp, "fn": fn}
 
 
-def decide_pairs(scorer: Scorer, pairs: list[dict]) -> list[tuple[float, str | None]]:
+def decide_pairs(scorer: Scorer, pairs: list[dict], threshold: float) -> list[tuple[float, str | None]]:
     """(score, rule that vetoed it or None) for every pair, judged as the scorer would judge a claim."""
     matcher = scorer.matcher
     out = []
     for pair in pairs:
-        item = next(g for g in scorer.gold_items(pair["doc_id"]) if g.id == pair["gold_id"])
-        score = float(matcher.scores([pair["candidate"]], [item])[0, 0])
-        decision = matcher.decide(pair["candidate"], item, matcher.source_numbers(scorer.story(pair["doc_id"])), score)
-        out.append((score, decision.rule))
+        siblings = scorer.gold_items(pair["doc_id"])
+        item = next(g for g in siblings if g.id == pair["gold_id"])
+        score = None if matcher.similarity is None else float(matcher.scores([pair["candidate"]], [item])[0, 0])
+        decision = matcher.decide(pair["candidate"], item, matcher.source_numbers(scorer.story(pair["doc_id"])),
+                                  threshold, score, siblings=siblings)
+        out.append((decision.score, decision.rule))
     return out
 
 
 def pair_report(scorer: Scorer, pairs: list[dict], name: str) -> dict:
     threshold = scorer.settings.threshold
-    decided = decide_pairs(scorer, pairs)
+    decided = decide_pairs(scorer, pairs, threshold)
     truth = [p["match"] for p in pairs]
     predicted = [s >= threshold and rule is None for s, rule in decided]
-    sweep = [{"threshold": t, **agreement(truth, [s >= t and r is None for s, r in decided])} for t in THRESHOLDS]
+    sweep = [{"threshold": t, **agreement(truth, [s >= t and r is None for s, r in decide_pairs(scorer, pairs, t)])}
+             for t in THRESHOLDS]
     categories: dict[str, dict] = {}
     for pair, guess in zip(pairs, predicted):
         c = categories.setdefault(pair["category"], {"n": 0, "correct": 0, "true": 0})

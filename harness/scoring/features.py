@@ -116,7 +116,7 @@ def speaker_of(phrases: list[str]) -> Speaker:
         groups |= {L.ALIAS_GROUP[m.group(1)] for m in _ALIAS_RE.finditer(lower)}
         roles |= {role for role, forms in L.SPEAKER_ROLES.items()
                   if any(re.search(rf"(?<![\w]){re.escape(f)}(?![\w])", lower) for f in forms)}
-        for place in places_of(phrase) - L.CAPITALS:  # "the authorities in Kharkiv": a local source
+        for place in places_of(phrase, anywhere=True) - L.CAPITALS:  # "the authorities in Kharkiv": a local source
             groups.add(L.PLACES[place])
             roles.add(f"local:{place}")
         for word in re.findall(r"\b[A-Z][\w'’.-]+", phrase):
@@ -152,6 +152,39 @@ _PASSIVE_BY = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+\s+){0,2}?\w
                          re.IGNORECASE)
 _TARGET = re.compile(r"\b(?:at|against|on|into|toward|towards)\s+(?P<np>(?:the\s+)?[\w'’.-]+(?:\s+[\w'’.-]+)?)",
                      re.IGNORECASE)
+# A party is the agent when its words head the subject: "Russian forces launched", "Pistorius commended",
+# "Russia's Defense Ministry said". "The Ukrainian General Staff's claim came ..." has a claim as its head.
+_AGENT_HEADS = frozenset("forces troops military army soldiers drones missiles defenses defences navy government "
+                         "officials authorities police units artillery jets aircraft warplanes ministry staff minister "
+                         "president mayor governor secretary-general chief leader negotiators delegation".split())
+_VERBISH = re.compile(r"^(?:has|have|had|is|are|was|were|will|would|could|can|may|might|did|does|also|then|again|"
+                      r"[a-z]+ed|[a-z]+(?<!s)es|says|launches|fires|attacks|strikes|hits|sends)$")
+_NP_BREAK = frozenset("in of for from at on with by during after before near over".split())
+
+
+def _agent(clause: str) -> list[str]:
+    words = clause.split()
+    subject: list[str] = []
+    for word in words[:12]:
+        bare = word.strip(",.;:“”\"'’").lower()
+        if _VERBISH.match(bare) and subject:
+            break
+        subject.append(word)
+    else:
+        return []
+    head_words = []
+    for word in subject:
+        if word.lower() in _NP_BREAK:
+            break
+        head_words.append(word)
+    if not head_words:
+        return []
+    head = head_words[-1].strip(",.;:“”\"'").lower().removesuffix("'s").removesuffix("’s")
+    if head not in _AGENT_HEADS and head not in L.ALIAS_GROUP and head not in L.PERSONS:
+        return []
+    return _groups_in(" ".join(subject))
+
+
 _LEAD_ADVERBIAL = re.compile(r"^\s*(?:(?:on|in|at|during|overnight|early|late|earlier|later|meanwhile|also|then|"
                              r"separately|thursday|monday|tuesday|wednesday|friday|saturday|sunday)\b[^,]{0,40},\s*)+",
                              re.IGNORECASE)
@@ -182,20 +215,21 @@ def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
         for group in _groups_in(passive.group("np"))[:1]:
             roles.add(("agent", group))
     else:
-        first = _ALIAS_RE.match(clause.lstrip()) or _ALIAS_RE.match(re.sub(r"^\s*the\s+", "", clause, flags=re.I))
-        if first:
-            roles.add(("agent", L.ALIAS_GROUP[first.group(1).lower()]))
+        for group in _agent(clause)[:1]:
+            roles.add(("agent", group))
     for match in _TARGET.finditer(clause):
         for group in _groups_in(match.group("np"))[:1]:
             roles.add(("target", group))
     return frozenset(roles)
 
 
-def roles_conflict(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bool:
-    """The same thing owned by, or the same act done by or to, different parties."""
+def roles_conflict(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]],
+                   speakers: frozenset[str] = frozenset()) -> bool:
+    """The same thing owned by, or the same act done by or to, different parties. An agent that is one side's
+    speaker ("The UK counted ..." / "The UK said ...") is a voice, not a party to the act."""
     for kind in ("agent", "target"):
-        ga = {r[1] for r in a if r[0] == kind}
-        gb = {r[1] for r in b if r[0] == kind}
+        ga = {r[1] for r in a if r[0] == kind} - (speakers if kind == "agent" else set())
+        gb = {r[1] for r in b if r[0] == kind} - (speakers if kind == "agent" else set())
         if ga and gb and not ga & gb:
             return True
     owned_a = {(r[2], r[1]) for r in a if r[0] == "own"}
@@ -206,9 +240,26 @@ def roles_conflict(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]])
     return False
 
 
-def places_of(text: str) -> frozenset[str]:
-    return frozenset(m.group(1).lower().replace("kiev", "kyiv").replace("odessa", "odesa")
-                     for m in _PLACE_RE.finditer(text))
+_LOCATIVE = re.compile(r"(?:\b(?:in|at|near|over|to|into|outside|across|around|inside|toward|towards)\s+(?:the\s+)?"
+                       r"(?:(?:eastern|western|northern|southern|northeastern|southeastern|northwestern|southwestern|"
+                       r"central|occupied|annexed|partly|frontline|border|city\s+of|region\s+of)\s+)*$)",
+                       re.IGNORECASE)
+
+
+def _canonical_place(name: str) -> str:
+    return name.lower().replace("kiev", "kyiv").replace("odessa", "odesa")
+
+
+def places_of(text: str, anywhere: bool = False) -> frozenset[str]:
+    """Places a text locates something in: after a locative preposition ("in Kharkiv", "over the Belgorod
+    region") or before "region"; a capital as a subject ("Moscow has paid") stands for a government instead.
+    `anywhere`: every place name (a speaker phrase such as "Kharkiv Mayor Ihor Terekhov")."""
+    out = set()
+    for m in _PLACE_RE.finditer(text):
+        if anywhere or _LOCATIVE.search(text[max(0, m.start() - 60):m.start()]) or re.match(
+                r"(?:'s|’s)?\s+(?:region|oblast|province|area|city|governor|regional)\b", text[m.end():], re.IGNORECASE):
+            out.add(_canonical_place(m.group(1)))
+    return frozenset(out)
 
 
 def places_conflict(candidate: frozenset[str], gold: frozenset[str]) -> bool:
@@ -368,9 +419,18 @@ def sentences_of(text: str) -> list[str]:
     return [s.strip() for s in out if s.strip()]
 
 
+_LEADING_CONJUNCTION = re.compile(r"^\s*(?:but|while|whereas|although|though|and|yet)\s+", re.IGNORECASE)
+_CONTINUATION = re.compile(r"^\s*(?:including|with|adding|saying|describing|noting|[a-z]+ed\b|[a-z]+s\b)", re.IGNORECASE)
+
+
 def clauses_of(sentence: str) -> list[str]:
-    parts = [p for p in _CLAUSE_BREAK.split(sentence) if p and len(p.split()) >= 3]
+    parts = [_LEADING_CONJUNCTION.sub("", p) for p in _CLAUSE_BREAK.split(sentence) if p and len(p.split()) >= 3]
     return parts if len(parts) > 1 else []
+
+
+def continues_subject(clause: str) -> bool:
+    """A clause with no subject of its own ("..., and described the price") speaks with its sentence's voice."""
+    return bool(_CONTINUATION.match(clause)) and not clause.lstrip()[:1].isupper()
 
 
 @dataclass(frozen=True)
@@ -388,6 +448,7 @@ class Window:
     negated: bool
     roles: frozenset[tuple[str, ...]]
     words: frozenset[str]
+    negated_units: tuple[frozenset[str], ...] = ()  # the concepts of each comma-separated piece holding a negation
 
 
 @dataclass(frozen=True)
@@ -398,6 +459,13 @@ class TextFeatures:
     @property
     def whole(self) -> Window:
         return self.windows[0]
+
+    @property
+    def finest(self) -> tuple[Window, ...]:
+        """The windows a claim is looked for in: clauses where a sentence has them, else the sentence.
+        A fact is stated in one clause; the whole of "A killed three; B said 18 were injured" states neither
+        "three were killed by B" nor "three were injured"."""
+        return self.windows[1:] if len(self.windows) > 1 else self.windows
 
 
 # --------------------------------------------------------------------------- concepts
@@ -491,6 +559,7 @@ class Featurizer:
             quantities=quantities, times=times, places=places, negated=negated(content),
             roles=roles_of(content, lambda word: self.concept(word) or self.stem(word)),
             words=frozenset(w.lower() for w in re.findall(r"[A-Za-z]+", content)),
+            negated_units=tuple(self.units(piece, ()) for piece in re.split(r"[,;:()]", content) if negated(piece)),
         )
 
     def __call__(self, text: str) -> TextFeatures:
@@ -502,10 +571,11 @@ class Featurizer:
         sentences = sentences_of(text)
         for sentence in sentences if len(sentences) > 1 else [text]:
             sentence_window = self.window(sentence) if len(sentences) > 1 else whole
-            if len(sentences) > 1:
+            clauses = clauses_of(sentence)
+            if len(sentences) > 1 and not clauses:
                 windows.append(sentence_window)
-            inherited = sentence_window.speaker
-            for clause in clauses_of(sentence):
+            for clause in clauses:
+                inherited = sentence_window.speaker if continues_subject(clause) else NO_SPEAKER
                 windows.append(self.window(clause, inherited))
         features = TextFeatures(text, tuple(windows))
         if len(self._cache) < self._max_cached:

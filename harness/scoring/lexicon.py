@@ -111,6 +111,11 @@ ANTONYMS = (("align", "contradict"), ("accept", "reject"), ("confirm", "deni"), 
             ("exceed", "below"), ("more", "less"), ("likely", "unlikely"), ("continu", "stop"),
             ("continu", "halt"), ("intensifi", "eas"), ("escal", "de-escal"), ("succeed", "fail"))
 
+# Predicates that exclude each other in a report of an attack (by synonym-group head): a clause that says
+# one where the claim says the other states another fact, whatever numbers they share.
+CONTRASTS = (("kill", "wound"), ("down", "jam"), ("launch", "down"), ("launch", "jam"), ("kill", "capture"),
+             ("oldest", "youngest"))
+
 # Synonym groups: every word of a group stands for the group's first word. Groups hold words a news
 # paraphrase swaps for one another; words that contrast (killed / injured, destroyed / jammed,
 # launched / downed) are never put in one group.

@@ -89,29 +89,48 @@ class LexicalSimilarity:
         n = max(1, len(documents))
         self._idf = {u: math.log((1 + n) / (1 + c)) + 1.0 for u, c in df.items()}
         self._max_idf = math.log(1 + n) + 1.0
+        self._siblings: dict[tuple[str, ...], dict[str, float]] = {}
 
     def weight(self, unit: str) -> float:
         return self._max_idf if unit.startswith("#") else self._idf.get(unit, self._max_idf)
 
-    def recall(self, candidate: F.TextFeatures, gold: F.Window) -> tuple[float, int]:
-        """(share of the gold content carried, index of the window that carries most of it)."""
-        total = sum(self.weight(u) for u in gold.units)
+    def sibling_weights(self, gold_texts: Sequence[str]) -> dict[str, float]:
+        """How much each concept tells the claims of one document apart (an IDF over that document's claims):
+        a word every claim of the story shares ("Russian", "drones") says less than "grandmother"."""
+        key = tuple(gold_texts)
+        cached = self._siblings.get(key)
+        if cached is None:
+            df: dict[str, int] = {}
+            for text in gold_texts:
+                for unit in self.featurizer(text).whole.units:
+                    df[unit] = df.get(unit, 0) + 1
+            n = max(1, len(gold_texts))
+            cached = {u: math.log((1 + n) / (1 + c)) + 1.0 for u, c in df.items()}
+            if len(self._siblings) < 10_000:
+                self._siblings[key] = cached
+        return cached
+
+    def recalls(self, candidate: F.TextFeatures, gold: F.Window, siblings: dict[str, float] | None = None) -> list[float]:
+        """For each window of the candidate, the share of the gold content it carries."""
+        siblings = siblings or {}
+        weights = {u: self.weight(u) * siblings.get(u, 1.0) for u in gold.units}
+        total = sum(weights.values())
         if not total:
-            return 0.0, 0
-        best, where = -1.0, 0
-        for i, window in enumerate(candidate.windows):
-            got = sum(self.weight(u) for u in gold.units if u in window.all_units) / total
-            if got > best - 1e-12:  # on a tie the later, shorter window (a clause) decides
-                best, where = got, i
-        return best, where
+            return [0.0] * len(candidate.finest)
+        return [sum(w for u, w in weights.items() if u in window.all_units) / total for window in candidate.finest]
+
+    def recall(self, candidate: F.TextFeatures, gold: F.Window, siblings: dict[str, float] | None = None) -> float:
+        return max(self.recalls(candidate, gold, siblings))
 
     def matrix(self, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
+        """Rows: candidates; columns: the gold claims of one document (which also weigh each other's words)."""
         out = np.zeros((len(left), len(right)))
         gold = [self.featurizer(t).whole for t in right]
+        siblings = self.sibling_weights(list(right))
         for i, text in enumerate(left):
             cand = self.featurizer(text)
             for j, g in enumerate(gold):
-                out[i, j] = self.recall(cand, g)[0]
+                out[i, j] = self.recall(cand, g, siblings)
         return out
 
 
@@ -153,17 +172,34 @@ class ClaimMatcher:
         return speaker
 
     def decide(self, candidate: str, gold: GoldItem, source_numbers: Sequence[float] | None,
-               score: float | None = None, whole_candidate_numbers: bool = True) -> PairDecision:
+               threshold: float | None = None, score: float | None = None,
+               whole_candidate_numbers: bool = True, siblings: Sequence[GoldItem] = ()) -> PairDecision:
+        """Whether `candidate` states `gold`: the windows that carry enough of its content, best first, until
+        one passes every rule. `score` is a model-based similarity, when one decides instead of the recall."""
+        threshold = self.threshold if threshold is None else threshold
         cand = self.featurizer(candidate)
         gold_window = self.featurizer(gold.text).whole
-        recall, where = self.lexical.recall(cand, gold_window)
-        score = recall if score is None else score
-        window = cand.windows[where]
-        numbers = cand.whole.quantities if whole_candidate_numbers else window.quantities
-        rule = rules.first_rule(window, numbers, gold_window, self.gold_speaker(gold), source_numbers, self.vetoes)
-        if self.similarity is not None and recall < FRAGMENT_FLOOR and rule is None:
-            rule = "fragment"
-        return PairDecision(score, recall, rule, where)
+        recalls = self.lexical.recalls(cand, gold_window,
+                                       self.lexical.sibling_weights([g.text for g in siblings]) if siblings else None)
+        floor = threshold if score is None else FRAGMENT_FLOOR
+        order = sorted(range(len(recalls)), key=lambda i: (-recalls[i], -i))  # ties: the shorter, later window
+        first = None
+        for where in order:
+            if recalls[where] < floor - 1e-12:
+                break
+            window = cand.finest[where]
+            numbers = cand.whole.quantities if whole_candidate_numbers else window.quantities
+            rule = rules.first_rule(window, numbers, gold_window, self.gold_speaker(gold), source_numbers,
+                                    self.vetoes)
+            decision = PairDecision(recalls[where] if score is None else score, recalls[where], rule, where)
+            if rule is None:
+                return decision
+            first = first or decision
+        if first is not None:
+            return first
+        best = order[0]
+        fragment = "fragment" if score is not None and score >= threshold else None
+        return PairDecision(recalls[best] if score is None else score, recalls[best], fragment, best)
 
     def scores(self, candidates: Sequence[str], gold: Sequence[GoldItem]) -> np.ndarray:
         if self.similarity is None:
@@ -185,7 +221,8 @@ class ClaimMatcher:
         lenient = allowed.copy()
         rule_of: dict[tuple[int, int], str] = {}
         for i, j in zip(*np.nonzero(allowed)):
-            decision = self.decide(predictions[i], gold[j], source_numbers, float(sim[i, j]))
+            decision = self.decide(predictions[i], gold[j], source_numbers, threshold,
+                                   None if self.similarity is None else float(sim[i, j]), siblings=gold)
             if decision.rule is not None:
                 allowed[i, j] = False
                 rule_of[(int(i), int(j))] = decision.rule
@@ -251,8 +288,9 @@ class ClaimMatcher:
             for i in np.argsort(-sim[:, j], kind="stable"):
                 if sim[i, j] < threshold:
                     break
-                decision = self.decide(summary_sentences[i], item, source_numbers, float(sim[i, j]),
-                                       whole_candidate_numbers=False)
+                decision = self.decide(summary_sentences[i], item, source_numbers, threshold,
+                                       None if self.similarity is None else float(sim[i, j]),
+                                       whole_candidate_numbers=False, siblings=gold)
                 if decision.rule is None:
                     out.append(item.id)
                     break

@@ -42,7 +42,7 @@ def number_rule(candidate: Sequence[float], gold: Sequence[float], source: Seque
 def negation_rule(candidate: F.Window, gold: F.Window) -> bool:
     """The clause that carries the claim asserts the opposite: a negation cue on one side only, an antonym
     ("align" / "contradict"), or an un-/in-/non-/dis- prefix on one side."""
-    if candidate.negated != gold.negated:
+    if _negated_about(candidate, gold) != _negated_about(gold, candidate):
         return True
     for a, b in F.L.ANTONYMS:
         for one, other in ((a, b), (b, a)):
@@ -54,6 +54,24 @@ def negation_rule(candidate: F.Window, gold: F.Window) -> bool:
         prefix + word in gold.words for word in candidate.words if len(word) > 3 for prefix in F.L.ANTONYM_PREFIXES)
 
 
+def contrast_rule(candidate: F.Window, gold: F.Window) -> bool:
+    """The candidate states a contrasting predicate in place of the claim's ("killed three" for "injured three")."""
+    for a, b in F.L.CONTRASTS:
+        for one, other in ((a, b), (b, a)):
+            if one in gold.units and other not in gold.units and other in candidate.units and one not in candidate.units:
+                return True
+    return False
+
+
+def _negated_about(window: F.Window, other: F.Window) -> bool:
+    """A negation in the piece of `window` that carries the other side's content (not in an aside or a quote
+    about something else): "arrived on an unannounced visit, said Moscow has 'no interest ...'" is not negated
+    about the visit."""
+    if not window.negated:
+        return False
+    return any(len(units & other.units) >= 2 or units >= other.units for units in window.negated_units)
+
+
 def _stated(stem: str, window: F.Window) -> bool:
     return stem in window.units or any(u.startswith(stem) for u in window.units)
 
@@ -63,11 +81,12 @@ def first_rule(candidate: F.Window, candidate_numbers: Sequence[float], gold: F.
     """The first rule (in RULE_ORDER) that says the candidate does not state the gold claim, or None."""
     checks = {
         "number": lambda: number_rule(candidate_numbers, gold.quantities, source),
-        "negation": lambda: "negation" if negation_rule(candidate, gold) else None,
+        "negation": lambda: "negation" if negation_rule(candidate, gold) or contrast_rule(candidate, gold) else None,
         "time": lambda: "time" if F.times_conflict(candidate.times, gold.times) else None,
         "place": lambda: "place" if F.places_conflict(candidate.places, gold.places) else None,
         "speaker": lambda: "speaker" if F.speakers_conflict(candidate.speaker, gold_speaker) else None,
-        "actor": lambda: "actor" if F.roles_conflict(candidate.roles, gold.roles) else None,
+        "actor": lambda: "actor" if F.roles_conflict(candidate.roles, gold.roles,
+                                                     candidate.speaker.groups | gold_speaker.groups) else None,
     }
     found = {}
     for veto in VETOES:

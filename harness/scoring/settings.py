@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Calibrated on gold/matching/ (claim_pairs.jsonl, summary_pairs.jsonl); `harness matcher eval` reproduces them.
-DEFAULT_THRESHOLD = 0.40
-DEFAULT_COVERAGE_THRESHOLD = 0.40
+DEFAULT_THRESHOLD = 0.45
+DEFAULT_COVERAGE_THRESHOLD = 0.45
 MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.70, "hybrid": 0.55}
 VETOES = ("number", "negation", "time", "place", "speaker", "actor")  # harness.scoring.rules
 MAX_BOOTSTRAP = 100_000  # beyond this the resampling only costs memory and time
