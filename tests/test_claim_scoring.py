@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from harness import aggregate
 from harness.evaluate import evaluate
 from harness.records import Prediction
-from harness.scoring.matching import GoldItem, LexicalSimilarity, match_claims
+from harness.scoring.matching import ClaimMatcher, GoldItem
 from harness.scoring.scorer import DocScore
 from tests.conftest import run_cli
 
@@ -87,11 +88,11 @@ def test_decision_log_names_the_reason(corpus):
     scorer = Scorer(corpus)
     doc = corpus.by_id()["000_15d33b86afb41c0d"]
     gold63 = next(c for c in doc.claims if c.key == "drones_launched_63")
-    wrong = gold63.text.replace("63", "36")
-    counts = match_claims([gold63.text, wrong], scorer.gold_items(doc.doc_id), scorer.similarity)
+    wrong = gold63.text.replace("63", "36")  # 36 is stated nowhere in the article
+    counts = scorer.matcher.match([gold63.text, wrong], scorer.gold_items(doc.doc_id), scorer.story(doc.doc_id))
     outcomes = {d.prediction: d for d in counts.decisions}
     assert outcomes[0].outcome == "matched" and outcomes[0].gold_id == gold63.id
-    assert outcomes[1].outcome == "veto:number" and outcomes[1].best_gold == gold63.id
+    assert outcomes[1].outcome == "veto:number_changed" and outcomes[1].best_gold == gold63.id
 
 
 # --------------------------------------------------------------------------- properties
@@ -99,33 +100,60 @@ def test_decision_log_names_the_reason(corpus):
 @pytest.fixture(scope="module")
 def claim_pool(corpus):
     texts = sorted({c.text for d in corpus.documents for c in d.claims if not c.optional})
-    return texts, LexicalSimilarity(texts)
+    return texts, ClaimMatcher(texts)
 
 
 def _items(texts):
     return [GoldItem(f"g{i}", t) for i, t in enumerate(texts)]
 
 
+def _prf(counts):
+    p = counts.tp / (counts.tp + counts.fp) if counts.tp + counts.fp else 0.0
+    r = counts.tp / (counts.tp + counts.fn) if counts.tp + counts.fn else 0.0
+    return p, r
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_properties_of_claim_matching(claim_pool, data):
-    texts, similarity = claim_pool
-    pick = st.lists(st.sampled_from(texts), min_size=0, max_size=8, unique=True)
-    noise = st.lists(st.text(alphabet="abcdefghij 0123456789", min_size=1, max_size=40), max_size=3)
-    preds = data.draw(pick) + data.draw(noise)
-    gold = data.draw(pick)
-    counts = match_claims(preds, _items(gold), similarity)
-    p = counts.tp / (counts.tp + counts.fp) if counts.tp + counts.fp else 0.0
-    r = counts.tp / (counts.tp + counts.fn) if counts.tp + counts.fn else 0.0
-    assert 0.0 <= p <= 1.0 and 0.0 <= r <= 1.0
-    assert counts.tp + counts.fp == len(preds) and counts.tp + counts.fn == len(gold)
-    # swapping prediction and gold swaps precision and recall
-    swapped = match_claims(gold, _items(preds), similarity)
-    assert (swapped.tp, swapped.fp, swapped.fn) == (counts.tp, counts.fn, counts.fp)
-    # a prediction equal to the gold scores 1
-    if gold:
-        same = match_claims(gold, _items(gold), similarity)
-        assert (same.tp, same.fp, same.fn) == (len(gold), 0, 0)
+    """Identical claims score 1; every claim twice halves precision; off-topic claims lower precision exactly."""
+    texts, matcher = claim_pool
+    gold = data.draw(st.lists(st.sampled_from(texts), min_size=1, max_size=8, unique=True))
+    same = matcher.match(gold, _items(gold))
+    assert (same.tp, same.fp, same.fn) == (len(gold), 0, 0)
+    twice = matcher.match(gold + gold, _items(gold))
+    assert (twice.tp, twice.fp, twice.fn, twice.duplicates) == (len(gold), len(gold), 0, len(gold))
+    assert _prf(twice) == (0.5, 1.0)
+    noise = data.draw(st.lists(st.text(alphabet="qxz jkv", min_size=1, max_size=30), min_size=5, max_size=5))
+    off_topic = matcher.match(gold + noise, _items(gold))
+    assert _prf(off_topic) == (pytest.approx(len(gold) / (len(gold) + 5)), 1.0)
+    counts = matcher.match(gold + noise, _items(gold))
+    assert counts.tp + counts.fp == len(gold) + 5 and counts.tp + counts.fn == len(gold)
+
+
+WORDS = {"one": "eight", "two": "nine", "three": "eleven", "four": "twelve", "six": "thirteen", "seven": "fifteen"}
+
+
+def _change_every_number(text: str) -> str:
+    text = re.sub(r"\d+", lambda m: str(int(m.group(0)) * 7 + 3), text)
+    return re.sub(r"\b(" + "|".join(WORDS) + r")\b", lambda m: WORDS[m.group(1)], text)
+
+
+def test_every_number_changed_stops_those_claims_matching(corpus):
+    """Each gold claim that states a number, with every number changed, no longer matches that claim;
+    the same claims unchanged all match."""
+    from harness.scoring.scorer import Scorer
+
+    scorer = Scorer(corpus)
+    for doc in corpus.documents:
+        items = scorer.gold_items(doc.doc_id)
+        with_numbers = [g for g in items if not g.optional and g.text != _change_every_number(g.text)]
+        changed = [_change_every_number(g.text) for g in with_numbers]
+        counts = scorer.matcher.match(changed, items, scorer.story(doc.doc_id))
+        own = {d.prediction: d.gold_id for d in counts.decisions}
+        assert all(own[i] != g.id for i, g in enumerate(with_numbers)), doc.doc_id
+        kept = scorer.matcher.match([g.text for g in with_numbers], items, scorer.story(doc.doc_id))
+        assert kept.tp == len(with_numbers), doc.doc_id
 
 
 @settings(max_examples=25, deadline=None)

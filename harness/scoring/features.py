@@ -294,7 +294,7 @@ _PERIODS = {
     r"\btoday\b": ("day", 0, None), r"\byesterday\b": ("day", -1, None), r"\btomorrow\b": ("day", 1, None),
 }
 _PERIOD_RES = [(re.compile(p, re.IGNORECASE), v) for p, v in _PERIODS.items()]
-_DURATION = re.compile(r"\b(?:past|last|previous|next|coming)\s+(?P<n>\d+|\w+)\s+(?:hours?|days?|weeks?|months?|years?)\b",
+_DURATION = re.compile(r"\b(?:past|last|previous|next|coming)\s+(?P<n>\d+|\w+)\s+(?P<unit>hour|day|week|month|year)s?\b",
                        re.IGNORECASE)
 
 
@@ -303,6 +303,7 @@ class Times:
     dates: frozenset[tuple[int | None, int, int | None]] = frozenset()  # (year, month, day)
     weekdays: frozenset[str] = frozenset()
     periods: frozenset[tuple[str, int, str | None]] = frozenset()
+    durations: frozenset[tuple[str, str]] = frozenset()  # ("24", "hour") from "the past 24 hours"
     spans: tuple[tuple[int, int], ...] = ()  # where, so their digits are not read as quantities
 
 
@@ -324,11 +325,13 @@ def times_of(text: str) -> Times:
     for match in _MONTH_ALONE.finditer(text):
         if not any(a <= match.start() < b for a, b in spans):
             dates.add((None, _MONTHS[match.group(1).lower()], None))
+    durations = set()
     for match in _DURATION.finditer(text):
         spans.append(match.span())
+        durations.add((match.group("n").lower(), match.group("unit").lower()))
     periods = {v for pattern, v in _PERIOD_RES if pattern.search(text)}
     weekdays = {m.group(1).lower() for m in _WEEKDAY.finditer(text)}
-    return Times(frozenset(dates), frozenset(weekdays), frozenset(periods), tuple(spans))
+    return Times(frozenset(dates), frozenset(weekdays), frozenset(periods), frozenset(durations), tuple(spans))
 
 
 def _dates_conflict(a: frozenset, b: frozenset) -> bool:
@@ -348,6 +351,9 @@ def times_conflict(a: Times, b: Times) -> bool:
         return True
     if _dates_conflict(a.dates, b.dates):
         return True
+    for unit in {u for _, u in a.durations} & {u for _, u in b.durations}:
+        if not {n for n, u in a.durations if u == unit} & {n for n, u in b.durations if u == unit}:
+            return True
     for kind in ("year", "month", "week", "day"):
         pa = {p for p in a.periods if p[0] == kind}
         pb = {p for p in b.periods if p[0] == kind}
@@ -455,6 +461,7 @@ class Window:
 class TextFeatures:
     text: str
     windows: tuple[Window, ...]  # windows[0] is the whole text
+    sentences: int = 1
 
     @property
     def whole(self) -> Window:
@@ -465,7 +472,9 @@ class TextFeatures:
         """The windows a claim is looked for in: clauses where a sentence has them, else the sentence.
         A fact is stated in one clause; the whole of "A killed three; B said 18 were injured" states neither
         "three were killed by B" nor "three were injured"."""
-        return self.windows[1:] if len(self.windows) > 1 else self.windows
+        if len(self.windows) == 1:
+            return self.windows
+        return self.windows if self.sentences > 1 else self.windows[1:]  # a quote of several sentences is one claim
 
 
 # --------------------------------------------------------------------------- concepts
@@ -577,7 +586,7 @@ class Featurizer:
             for clause in clauses:
                 inherited = sentence_window.speaker if continues_subject(clause) else NO_SPEAKER
                 windows.append(self.window(clause, inherited))
-        features = TextFeatures(text, tuple(windows))
+        features = TextFeatures(text, tuple(windows), len(sentences))
         if len(self._cache) < self._max_cached:
             self._cache[text] = features
         return features

@@ -28,8 +28,8 @@ def number_rule(candidate: Sequence[float], gold: Sequence[float], source: Seque
 
     A gold quantity of 1 may go unsaid ("one person was killed" = "a person was killed").
     """
-    missing = [q for q in gold if not _has(candidate, q) and not F.same_quantity(q, 1.0)]
     extra = [q for q in candidate if not _has(gold, q)]
+    missing = [q for q in gold if not _has(candidate, q) and (extra or not F.same_quantity(q, 1.0))]
     if missing and extra:
         return "number_changed"
     if source is not None and any(not _has(source, q) for q in extra):
