@@ -565,7 +565,7 @@ class Featurizer:
         return Window(
             text=text, content=content, speaker=speaker,
             units=self.units(content, quantities), all_units=self.units(text, all_quantities),
-            quantities=quantities, times=times, places=places, negated=negated(content),
+            quantities=all_quantities, times=times, places=places, negated=negated(content),
             roles=roles_of(content, lambda word: self.concept(word) or self.stem(word)),
             words=frozenset(w.lower() for w in re.findall(r"[A-Za-z]+", content)),
             negated_units=tuple(self.units(piece, ()) for piece in re.split(r"[,;:()]", content) if negated(piece)),
