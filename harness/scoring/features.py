@@ -379,6 +379,7 @@ def quantities_of(text: str, times: Times) -> tuple[float, ...]:
         return ()
     for pattern, replacement in _FRACTIONS:
         text = pattern.sub(replacement, text)
+    text = re.sub(r"\b(?:no|any|some|every)\s*one\b|\bone another\b", "somebody", text, flags=re.IGNORECASE)
     text = _A_SCALE.sub("one ", text) if " a " in text or " an " in text or text[:2].lower() == "a " else text
     spans = times_of(text).spans
     out = []

@@ -105,11 +105,22 @@ NEGATION_CUES = (
 )
 NEGATION_PHRASES = ("no longer", "n't", "n’t", "has yet to", "have yet to", "had yet to")
 ANTONYM_PREFIXES = ("un", "in", "non", "dis")
-# Word pairs that assert opposites (by synonym-group head or stem): one on each side flips the claim.
-ANTONYMS = (("align", "contradict"), ("accept", "reject"), ("confirm", "deni"), ("confirm", "deny"),
-            ("increas", "decreas"), ("rise", "fall"), ("win", "lose"), ("support", "oppos"),
-            ("exceed", "below"), ("more", "less"), ("likely", "unlikely"), ("continu", "stop"),
-            ("continu", "halt"), ("intensifi", "eas"), ("escal", "de-escal"), ("succeed", "fail"))
+# Words that assert opposites: one side's word with the other side's opposite flips the claim.
+ANTONYMS = (
+    (("align", "aligns", "aligned", "consistent", "matches", "tallies", "corroborates"),
+     ("contradict", "contradicts", "contradicted", "inconsistent", "disputes", "disputed")),
+    (("accept", "accepts", "accepted", "accepting"), ("reject", "rejects", "rejected", "rejecting")),
+    (("confirm", "confirms", "confirmed"), ("deny", "denies", "denied")),
+    (("increase", "increased", "increases", "rose", "risen", "rises"),
+     ("decrease", "decreased", "decreases", "fell", "fallen", "falls", "dropped")),
+    (("likely",), ("unlikely",)), (("support", "supports", "supported"), ("oppose", "opposes", "opposed")),
+    (("intensified", "intensify", "escalated", "stepped-up"), ("eased", "reduced", "scaled")),
+    (("more",), ("fewer", "less")), (("above", "over", "exceeded", "topped"), ("below", "under")),
+    (("praised", "commended", "hailed"), ("criticized", "criticised", "condemned")),
+)
+# A predicate that only names a topic: "Rutte spoke about Trump and peace talks" states no claim about them.
+VAGUE_PREDICATES = ("spoke about", "spoke of", "talked about", "discussed", "referred to", "touched on",
+                    "addressed the", "commented on", "mentioned")
 
 # Predicates that exclude each other in a report of an attack (by synonym-group head): a clause that says
 # one where the claim says the other states another fact, whatever numbers they share.
@@ -121,7 +132,7 @@ CONTRASTS = (("kill", "wound"), ("down", "jam"), ("launch", "down"), ("launch", 
 # launched / downed) are never put in one group.
 SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("kill", "killed", "kills", "killing", "dead", "death", "deaths", "died", "dies", "die", "slain", "fatalities",
-     "fatality", "lives"),
+     "fatality", "lives", "life"),
     ("wound", "wounded", "wounds", "injure", "injured", "injures", "injuring", "injury", "injuries", "hurt"),
     ("casualty", "casualties", "loss", "losses", "toll"),
     ("troop", "troops", "soldier", "soldiers", "servicemen", "servicemembers", "personnel", "forces", "force",
@@ -183,6 +194,14 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("residential", "homes", "housing"),
     ("education", "educational", "schools", "school"),
     ("unlikely", "improbable", "doubtful"),
+    ("deal", "settlement", "agreement", "accord", "resolution", "resolve", "resolved", "settle", "settled"),
+    ("quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "fast", "speedy", "soon"),
+    ("aerial", "air", "airstrikes", "air-raid"),
+    ("escalate", "escalation", "escalated", "intensified", "intensify", "intensifies", "stepped-up", "stepped",
+     "ramped", "heightened"),
+    ("east", "eastern"), ("northeast", "northeastern"), ("south", "southern"), ("north", "northern"),
+    ("west", "western"),
+    ("figure", "figures", "numbers", "count", "tally", "data", "statistics"),
     ("ceasefire", "truce", "peace"),
     ("build", "develop", "produce", "manufacture", "building", "developing"),
     ("finance", "fund", "funding", "financing", "pay"),

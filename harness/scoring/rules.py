@@ -14,7 +14,7 @@ from harness.scoring.settings import VETOES
 
 # Rule names as the decision log shows them, in the order they are tried. The veto `number` covers
 # the three number rules; `number_dropped` alone still allows a lenient (partial) match.
-RULE_ORDER = ("number_changed", "number_unsupported", "negation", "time", "place", "speaker", "actor",
+RULE_ORDER = ("number_changed", "number_unsupported", "negation", "time", "place", "speaker", "actor", "fragment",
               "number_dropped")
 LENIENT_RULES = frozenset({"number_dropped"})
 
@@ -43,15 +43,18 @@ def negation_rule(candidate: F.Window, gold: F.Window) -> bool:
     """The clause that carries the claim asserts the opposite: a negation cue on one side only, an antonym
     ("align" / "contradict"), or an un-/in-/non-/dis- prefix on one side."""
     if _negated_about(candidate, gold) != _negated_about(gold, candidate):
-        return True
+        return not _prefix_negation_restated(candidate, gold) and not _prefix_negation_restated(gold, candidate)
     for a, b in F.L.ANTONYMS:
         for one, other in ((a, b), (b, a)):
-            if (_stated(one, candidate) and not _stated(other, candidate)
-                    and _stated(other, gold) and not _stated(one, gold)):
+            if (candidate.words & set(one) and not candidate.words & set(other)
+                    and gold.words & set(other) and not gold.words & set(one)):
                 return True
-    return any(prefix + word in candidate.words for word in gold.words if len(word) > 3
-               for prefix in F.L.ANTONYM_PREFIXES) or any(
-        prefix + word in gold.words for word in candidate.words if len(word) > 3 for prefix in F.L.ANTONYM_PREFIXES)
+    if candidate.negated == gold.negated:
+        return any(prefix + word in candidate.words for word in gold.words if len(word) > 3
+                   for prefix in F.L.ANTONYM_PREFIXES) or any(
+            prefix + word in gold.words for word in candidate.words if len(word) > 3
+            for prefix in F.L.ANTONYM_PREFIXES)
+    return False
 
 
 def contrast_rule(candidate: F.Window, gold: F.Window) -> bool:
@@ -63,6 +66,18 @@ def contrast_rule(candidate: F.Window, gold: F.Window) -> bool:
     return False
 
 
+def _prefix_negation_restated(negated: F.Window, prefixed: F.Window) -> bool:
+    """ "had not been announced" says what "unannounced" says."""
+    return negated.negated and any(prefix + word in prefixed.words for word in negated.words if len(word) > 3
+                                   for prefix in F.L.ANTONYM_PREFIXES)
+
+
+def vague_rule(candidate: F.Window, gold: F.Window) -> bool:
+    """The candidate names a topic ("spoke about ...") where the claim asserts something about it."""
+    said = lambda w: any(p in w.text.lower() for p in F.L.VAGUE_PREDICATES)  # noqa: E731
+    return said(candidate) and not said(gold)
+
+
 def _negated_about(window: F.Window, other: F.Window) -> bool:
     """A negation in the piece of `window` that carries the other side's content (not in an aside or a quote
     about something else): "arrived on an unannounced visit, said Moscow has 'no interest ...'" is not negated
@@ -72,26 +87,20 @@ def _negated_about(window: F.Window, other: F.Window) -> bool:
     return any(len(units & other.units) >= 2 or units >= other.units for units in window.negated_units)
 
 
-def _stated(stem: str, window: F.Window) -> bool:
-    return stem in window.units or any(u.startswith(stem) for u in window.units)
-
-
 def first_rule(candidate: F.Window, candidate_numbers: Sequence[float], gold: F.Window, gold_speaker: F.Speaker,
                source: Sequence[float] | None, active: frozenset[str]) -> str | None:
     """The first rule (in RULE_ORDER) that says the candidate does not state the gold claim, or None."""
     checks = {
         "number": lambda: number_rule(candidate_numbers, gold.quantities, source),
         "negation": lambda: "negation" if negation_rule(candidate, gold) or contrast_rule(candidate, gold) else None,
+        "fragment": lambda: "fragment" if vague_rule(candidate, gold) else None,
         "time": lambda: "time" if F.times_conflict(candidate.times, gold.times) else None,
         "place": lambda: "place" if F.places_conflict(candidate.places, gold.places) else None,
         "speaker": lambda: "speaker" if F.speakers_conflict(candidate.speaker, gold_speaker) else None,
         "actor": lambda: "actor" if F.roles_conflict(candidate.roles, gold.roles,
                                                      candidate.speaker.groups | gold_speaker.groups) else None,
     }
-    found = {}
-    for veto in VETOES:
-        if veto in active:
-            found[veto] = checks[veto]()
+    found = {veto: checks[veto]() for veto in checks if veto in active or veto == "fragment"}
     for name in RULE_ORDER:
         kind = "number" if name.startswith("number") else name
         value = found.get(kind)
