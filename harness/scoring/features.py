@@ -36,7 +36,7 @@ _PARENTHETICAL = re.compile(rf"\s*\((?:(?:according\s+to|per)\s+(?P<who1>[^()]{{
                             rf"(?:{_VERB}))\)", re.IGNORECASE)
 _PASSIVE = re.compile(r",?\s*(?:as\s+)?(?:(?:was|were|is|are|has\s+been|had\s+been|have\s+been)\s+)?"
                       r"(?:reported|announced|stated|claimed|confirmed|said|posted)\s+by\s+(?P<who>[^,;:()]{2,90}?)"
-                      r"(?=\s*[,.;!]|\s*$)", re.IGNORECASE)
+                      r"(?=\s*[,.;!]|\s+that\b|\s*$)", re.IGNORECASE)
 _NOT_A_SPEAKER = re.compile(r"\b(?:that|which|who|whom|when|while|after|because|if|nor|not|no|never|never|despite|"
                             r"although|though|whether|killed|launched|injured|destroyed|and\s+then)\b|\d", re.IGNORECASE)
 _GENERIC_NAME_WORDS = frozenset(
@@ -122,7 +122,7 @@ def speaker_of(phrases: list[str]) -> Speaker:
         for word in re.findall(r"\b[A-Z][\w'’.-]+", phrase):
             name = re.sub(r"['’]s$", "", word.lower()).rstrip(".")
             if name not in _GENERIC_NAME_WORDS and name not in L.PLACES and (
-                    name not in L.ALIAS_GROUP or name in L.PERSONS):
+                    name not in L.ALIAS_GROUP and name + "." not in L.ALIAS_GROUP or name in L.PERSONS):
                 names.add(name)
     return Speaker("; ".join(phrases), frozenset(groups), frozenset(roles), frozenset(names))
 
@@ -224,12 +224,12 @@ def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
 
 
 def roles_conflict(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]],
-                   speakers: frozenset[str] = frozenset()) -> bool:
-    """The same thing owned by, or the same act done by or to, different parties. An agent that is one side's
-    speaker ("The UK counted ..." / "The UK said ...") is a voice, not a party to the act."""
+                   speakers_a: frozenset[str] = frozenset(), speakers_b: frozenset[str] = frozenset()) -> bool:
+    """The same thing owned by, or the same act done by or to, different parties. One side's agent that is the
+    other side's speaker ("The UK counted ..." / "The UK said ...") is a voice, not a party to the act."""
     for kind in ("agent", "target"):
-        ga = {r[1] for r in a if r[0] == kind} - (speakers if kind == "agent" else set())
-        gb = {r[1] for r in b if r[0] == kind} - (speakers if kind == "agent" else set())
+        ga = {r[1] for r in a if r[0] == kind} - (speakers_b if kind == "agent" else set())
+        gb = {r[1] for r in b if r[0] == kind} - (speakers_a if kind == "agent" else set())
         if ga and gb and not ga & gb:
             return True
     owned_a = {(r[2], r[1]) for r in a if r[0] == "own"}
@@ -256,7 +256,8 @@ def places_of(text: str, anywhere: bool = False) -> frozenset[str]:
     `anywhere`: every place name (a speaker phrase such as "Kharkiv Mayor Ihor Terekhov")."""
     out = set()
     for m in _PLACE_RE.finditer(text):
-        if anywhere or _LOCATIVE.search(text[max(0, m.start() - 60):m.start()]) or re.match(
+        opens = not text[:m.start()].strip(" \"“'") and _canonical_place(m.group(1)) not in L.CAPITALS
+        if anywhere or opens or _LOCATIVE.search(text[max(0, m.start() - 60):m.start()]) or re.match(
                 r"(?:'s|’s)?\s+(?:region|oblast|province|area|city|governor|regional)\b", text[m.end():], re.IGNORECASE):
             out.add(_canonical_place(m.group(1)))
     return frozenset(out)
@@ -384,7 +385,7 @@ def quantities_of(text: str, times: Times) -> tuple[float, ...]:
     spans = times_of(text).spans
     out = []
     for q in numbers.find_quantities(text):
-        if any(a <= q.start < b for a, b in spans):
+        if any(a < q.end <= b for a, b in spans):  # a match may start on the space before the digits
             continue
         out.append(q.value)
     return tuple(out)
@@ -558,8 +559,8 @@ class Featurizer:
         without_speaker = text
         for phrase in phrases:
             without_speaker = without_speaker.replace(phrase, " ")
-        metonyms = {p.strip().lower().removesuffix("'s").removesuffix("’s") for p in phrases}
-        places = places_of(text) - metonyms  # "officials in Kharkiv said" places the fact; "Kyiv says" does not
+        local = {p for phrase in phrases for p in places_of(phrase, anywhere=True)} - L.CAPITALS
+        places = places_of(without_speaker) | local  # "officials in Kharkiv said" places the fact; "Kyiv says" not
         times = times_of(without_speaker)
         quantities = quantities_of(content, times_of(content))
         all_quantities = quantities_of(text, times_of(text))

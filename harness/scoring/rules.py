@@ -97,8 +97,8 @@ def first_rule(candidate: F.Window, candidate_numbers: Sequence[float], gold: F.
         "time": lambda: "time" if F.times_conflict(candidate.times, gold.times) else None,
         "place": lambda: "place" if F.places_conflict(candidate.places, gold.places) else None,
         "speaker": lambda: "speaker" if F.speakers_conflict(candidate.speaker, gold_speaker) else None,
-        "actor": lambda: "actor" if F.roles_conflict(candidate.roles, gold.roles,
-                                                     candidate.speaker.groups | gold_speaker.groups) else None,
+        "actor": lambda: "actor" if F.roles_conflict(candidate.roles, gold.roles, candidate.speaker.groups,
+                                                     gold_speaker.groups) else None,
     }
     found = {veto: checks[veto]() for veto in checks if veto in active or veto == "fragment"}
     for name in RULE_ORDER:
