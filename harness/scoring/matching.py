@@ -156,6 +156,7 @@ class ClaimMatcher:
         self.threshold = threshold
         self.vetoes = frozenset(vetoes)
         self._speakers: dict[str, F.Speaker] = {}
+        self._sources: dict[str, rules.Source] = {}
 
     @property
     def name(self) -> str:
@@ -171,7 +172,7 @@ class ClaimMatcher:
             self._speakers[key] = speaker
         return speaker
 
-    def decide(self, candidate: str, gold: GoldItem, source_numbers: Sequence[float] | None,
+    def decide(self, candidate: str, gold: GoldItem, source_numbers: rules.Source | None,
                threshold: float | None = None, score: float | None = None,
                whole_candidate_numbers: bool = True, siblings: Sequence[GoldItem] = ()) -> PairDecision:
         """Whether `candidate` states `gold`: the windows that carry enough of its content, best first, until
@@ -267,11 +268,19 @@ class ClaimMatcher:
         best_gold = gold_sim.max(axis=1) if gold_sim.size else np.zeros(len(ex))
         return {i for i in range(len(ex)) if ex[i] >= threshold and ex[i] > best_gold[i]}
 
-    def source_numbers(self, source: str | None) -> tuple[float, ...] | None:
+    def source_numbers(self, source: str | None) -> rules.Source | None:
+        """What the document states, for the number rules: every number and the sentences that state them."""
         if source is None:
             return None
-        return self.featurizer(source).whole.quantities + tuple(
-            v for y, _, _ in self.featurizer(source).whole.times.dates if y for v in (float(y),))
+        cached = self._sources.get(source)
+        if cached is None:
+            whole = self.featurizer.window(source)
+            years = tuple(float(y) for y, _, _ in whole.times.dates if y)
+            sentences = tuple(self.featurizer.window(s) for s in F.sentences_of(source) if any(c.isalnum() for c in s))
+            cached = rules.Source(whole.quantities + years, sentences, self.featurizer)
+            if len(self._sources) < 10_000:
+                self._sources[source] = cached
+        return cached
 
     # ---------------------------------------------------------------- coverage, many-to-one
 

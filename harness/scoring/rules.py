@@ -7,7 +7,9 @@ records the name of the first rule that fired, so a disagreement with a reader c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from harness.scoring import features as F
 from harness.scoring.settings import VETOES
@@ -23,8 +25,31 @@ def _has(pool: Sequence[float], value: float) -> bool:
     return any(F.same_quantity(value, other) for other in pool)
 
 
-def number_rule(candidate: Sequence[float], gold: Sequence[float], source: Sequence[float] | None) -> str | None:
-    """Every number of the gold claim stated; no number the gold claim and the source both lack.
+@dataclass(frozen=True)
+class Source:
+    """The document a claim comes from: its numbers, and its sentences to check an added number against."""
+
+    quantities: tuple[float, ...]
+    sentences: tuple[F.Window, ...]
+    featurizer: F.Featurizer
+
+    def supports(self, value: float, window: F.Window) -> bool:
+        """Some sentence states `value` and agrees with the piece of the window that states it on place and
+        predicate (a "two killed" the article reports in Donetsk does not support "two killed in Kharkiv")."""
+        if not _has(self.quantities, value):
+            return False
+        stating = [s for s in self.sentences if _has(s.quantities, value)]
+        pieces = [p for p in re.split(r"[,;]|\b(?:and|while|but|of which)\b", window.content)
+                  if _has(F.quantities_of(p, F.times_of(p)), value)]
+        piece = self.featurizer.window(pieces[0]) if pieces else window
+        return not stating or any(not F.places_conflict(window.places, s.places) and not contrast_rule(piece, s)
+                                  for s in stating)
+
+
+def number_rule(candidate: Sequence[float], gold: Sequence[float], source: Source | None,
+                window: F.Window | None = None) -> str | None:
+    """Every number of the gold claim stated; no number that the gold claim does not state and the source does
+    not support.
 
     A gold quantity of 1 may go unsaid ("one person was killed" = "a person was killed").
     """
@@ -32,7 +57,8 @@ def number_rule(candidate: Sequence[float], gold: Sequence[float], source: Seque
     missing = [q for q in gold if not _has(candidate, q) and (extra or not F.same_quantity(q, 1.0))]
     if missing and extra:
         return "number_changed"
-    if source is not None and any(not _has(source, q) for q in extra):
+    if source is not None and any(not (source.supports(q, window) if window is not None else _has(source.quantities, q))
+                                  for q in extra):
         return "number_unsupported"
     if missing:
         return "number_dropped"
@@ -88,10 +114,10 @@ def _negated_about(window: F.Window, other: F.Window) -> bool:
 
 
 def first_rule(candidate: F.Window, candidate_numbers: Sequence[float], gold: F.Window, gold_speaker: F.Speaker,
-               source: Sequence[float] | None, active: frozenset[str]) -> str | None:
+               source: Source | None, active: frozenset[str]) -> str | None:
     """The first rule (in RULE_ORDER) that says the candidate does not state the gold claim, or None."""
     checks = {
-        "number": lambda: number_rule(candidate_numbers, gold.quantities, source),
+        "number": lambda: number_rule(candidate_numbers, gold.quantities, source, candidate),
         "negation": lambda: "negation" if negation_rule(candidate, gold) or contrast_rule(candidate, gold) else None,
         "fragment": lambda: "fragment" if vague_rule(candidate, gold) else None,
         "time": lambda: "time" if F.times_conflict(candidate.times, gold.times) else None,
