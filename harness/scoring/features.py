@@ -37,7 +37,7 @@ _PARENTHETICAL = re.compile(rf"\s*\((?:(?:according\s+to|per)\s+(?P<who1>[^()]{{
 _PASSIVE = re.compile(r",?\s*(?:as\s+)?(?:(?:was|were|is|are|has\s+been|had\s+been|have\s+been)\s+)?"
                       r"(?:reported|announced|stated|claimed|confirmed|said|posted)\s+by\s+(?P<who>[^,;:()]{2,90}?)"
                       r"(?=\s*[,.;!]|\s+that\b|\s*$)", re.IGNORECASE)
-_NOT_A_SPEAKER = re.compile(r"\b(?:that|which|who|whom|when|while|after|because|if|nor|not|no|never|never|despite|"
+_NOT_A_SPEAKER = re.compile(r"\b(?:that|which|who|whom|when|while|after|because|if|nor|not|no|never|was|were|is|are|been|despite|"
                             r"although|though|whether|killed|launched|injured|destroyed|and\s+then)\b|\d", re.IGNORECASE)
 _GENERIC_NAME_WORDS = frozenset(
     "the a an and of for in on at to ministry defense defence general staff armed forces force military president "
@@ -45,7 +45,7 @@ _GENERIC_NAME_WORDS = frozenset(
     "spokesperson office army navy intelligence center centre agency news human rights ombudsman prime supreme "
     "leader state also earlier previously secretary-general deputy statement statements posted post his her their "
     "its ukrainian russian british german american western the government foreign interior emergency service "
-    "services according said says city region regional".split()
+    "services according said says city region regional it he she they there this".split()
 )
 
 
@@ -116,7 +116,7 @@ def speaker_of(phrases: list[str]) -> Speaker:
         groups |= {L.ALIAS_GROUP[m.group(1)] for m in _ALIAS_RE.finditer(lower)}
         roles |= {role for role, forms in L.SPEAKER_ROLES.items()
                   if any(re.search(rf"(?<![\w]){re.escape(f)}(?![\w])", lower) for f in forms)}
-        for place in places_of(phrase, anywhere=True) - L.CAPITALS:  # "the authorities in Kharkiv": a local source
+        for place in places_of(phrase, anywhere=True):  # "the authorities in Kharkiv": a local source
             groups.add(L.PLACES[place])
             roles.add(f"local:{place}")
         for word in re.findall(r"\b[A-Z][\w'’.-]+", phrase):
@@ -133,10 +133,15 @@ def speakers_conflict(a: Speaker, b: Speaker) -> bool:
         return False
     if a.groups and b.groups and not a.groups & b.groups:
         return True
+    local_a = {r for r in a.roles if r.startswith("local:")}
+    local_b = {r for r in b.roles if r.startswith("local:")}
+    if local_a and local_b and not local_a & local_b:  # "authorities in Kyiv" / "authorities in Kharkiv"
+        return True
+    roles_a, roles_b = a.roles - local_a, b.roles - local_b
     if a.names and b.names and not a.names & b.names:
         people_a, people_b = a.names & L.PERSONS, b.names & L.PERSONS
-        return bool(people_a and people_b) or not (a.roles & b.roles)
-    return bool(a.roles and b.roles and not a.roles & b.roles and not a.names & b.names)
+        return bool(people_a and people_b) or not (roles_a & roles_b)
+    return bool(roles_a and roles_b and not roles_a & roles_b and not a.names & b.names)
 
 
 # --------------------------------------------------------------------------- parties and roles
@@ -148,8 +153,8 @@ _PLACE_RE = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(p) for p in sorted(L.PLACES, key=len, reverse=True)) + r")(?:'s|’s)?(?![\w])",
     re.IGNORECASE)
 _HEAD_SKIP = frozenset("and or the a an of to in on at by for with from its their his her".split())
-_PASSIVE_BY = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+\s+){0,2}?\w+(?:ed|en|wn|ck|ht)\s+by\s+(?P<np>[^,;.]{1,60})",
-                         re.IGNORECASE)
+_PASSIVE_BY = re.compile(r"\b(?:was|were|been|being|is|are)\s+(?:\w+\s+)?\w+(?:ed|en|wn|ck|ht)\b[^,;.]{0,40}?\bby\s+"
+                         r"(?P<np>[^,;.]{1,60})", re.IGNORECASE)
 _TARGET = re.compile(r"\b(?:at|against|on|into|toward|towards)\s+(?P<np>(?:the\s+)?[\w'’.-]+(?:\s+[\w'’.-]+)?)",
                      re.IGNORECASE)
 # A party is the agent when its words head the subject: "Russian forces launched", "Pistorius commended",

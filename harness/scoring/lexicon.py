@@ -117,6 +117,8 @@ ANTONYMS = (
     (("intensified", "intensify", "escalated", "stepped-up"), ("eased", "reduced", "scaled")),
     (("more",), ("fewer", "less")), (("above", "over", "exceeded", "topped"), ("below", "under")),
     (("praised", "commended", "hailed"), ("criticized", "criticised", "condemned")),
+    (("continued", "continues", "continue", "continuing", "ongoing"),
+     ("stop", "stopped", "stops", "halt", "halted", "ended", "end", "ceased")),
 )
 # A predicate that only names a topic: "Rutte spoke about Trump and peace talks" states no claim about them.
 VAGUE_PREDICATES = ("spoke about", "spoke of", "talked about", "discussed", "referred to", "touched on",
