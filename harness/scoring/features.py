@@ -34,9 +34,9 @@ _TRAILING = re.compile(rf",\s*(?P<who>{_WHO})\s+{_AUX}(?:{_VERB})\b(?:\s+(?:on|i
 _TRAILING_INVERTED = re.compile(rf",\s*(?:{_VERB})\s+(?P<who>{_WHO})\s*[.!]?\s*$", re.IGNORECASE)
 _PARENTHETICAL = re.compile(rf"\s*\((?:(?:according\s+to|per)\s+(?P<who1>[^()]{{2,90}})|(?P<who2>[^()]{{2,90}}?)\s+"
                             rf"(?:{_VERB}))\)", re.IGNORECASE)
-_PASSIVE = re.compile(r",?\s*(?:as\s+)?(?:(?:was|were|is|are|has\s+been|had\s+been|have\s+been)\s+)?"
+_PASSIVE = re.compile(r",?\s*(?:\bit\s+)?(?:as\s+)?(?:(?:was|were|is|are|has\s+been|had\s+been|have\s+been)\s+)?"
                       r"(?:reported|announced|stated|claimed|confirmed|said|posted)\s+by\s+(?P<who>[^,;:()]{2,90}?)"
-                      r"(?=\s*[,.;!]|\s+that\b|\s*$)", re.IGNORECASE)
+                      r"(?:(?=\s*[,.;!]|\s*$)|\s+that\b)", re.IGNORECASE)
 _NOT_A_SPEAKER = re.compile(r"\b(?:that|which|who|whom|when|while|after|because|if|nor|not|no|never|was|were|is|are|been|despite|"
                             r"although|though|whether|killed|launched|injured|destroyed|and\s+then)\b|\d", re.IGNORECASE)
 _GENERIC_NAME_WORDS = frozenset(

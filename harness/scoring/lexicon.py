@@ -107,7 +107,7 @@ NEGATION_PHRASES = ("no longer", "n't", "n’t", "has yet to", "have yet to", "h
 ANTONYM_PREFIXES = ("un", "in", "non", "dis")
 # Words that assert opposites: one side's word with the other side's opposite flips the claim.
 ANTONYMS = (
-    (("align", "aligns", "aligned", "consistent", "matches", "tallies", "corroborates"),
+    (("align", "aligns", "aligned", "consistent", "matches", "tallies", "corroborates", "line"),
      ("contradict", "contradicts", "contradicted", "inconsistent", "disputes", "disputed")),
     (("accept", "accepts", "accepted", "accepting"), ("reject", "rejects", "rejected", "rejecting")),
     (("confirm", "confirms", "confirmed"), ("deny", "denies", "denied")),
