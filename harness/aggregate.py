@@ -51,6 +51,8 @@ def summary_scores(docs: Sequence[DocScore], n_boot: int, seed: int) -> dict | N
     out["claim_coverage"] = _ratio(sum(len(c.covered) for c in cov), sum(c.total for c in cov))
     out["weighted_claim_coverage"] = _ratio(sum(c.weighted_covered for c in cov), sum(c.weighted_total for c in cov))
     out["version_weighted_claim_coverage"] = _ratio(sum(c.version_covered for c in cov), sum(c.version_total for c in cov))
+    reference = sum(d.summary.reference_claims for d in scored)
+    out["claim_coverage_vs_reference"] = sum(len(c.covered) for c in cov) / reference if reference else None
     stated = sum(d.summary.numbers_stated for d in scored)
     out["numeric_faithfulness"] = _ratio(sum(d.summary.numbers_faithful for d in scored), stated) if stated else None
     out["numbers_stated"] = stated
@@ -65,6 +67,8 @@ def summary_doc(d: DocScore) -> dict:
     out["claim_coverage"] = _ratio(len(s.coverage.covered), s.coverage.total)
     out["weighted_claim_coverage"] = _ratio(s.coverage.weighted_covered, s.coverage.weighted_total)
     out["version_weighted_claim_coverage"] = _ratio(s.coverage.version_covered, s.coverage.version_total)
+    out["claim_coverage_vs_reference"] = (len(s.coverage.covered) / s.reference_claims if s.reference_claims
+                                          else None)
     out["numeric_faithfulness"] = _ratio(s.numbers_faithful, s.numbers_stated) if s.numbers_stated else None
     out["numbers_stated"] = s.numbers_stated
     out["covered_claims"] = list(s.coverage.covered)

@@ -41,6 +41,7 @@ METRICS: tuple[Metric, ...] = (
     _rouge("rougeLsum", "RLsum"),
     _plain("summary", "claim_coverage", "coverage"),
     _plain("summary", "weighted_claim_coverage", "w.coverage"),
+    _plain("summary", "claim_coverage_vs_reference", "cov/ref"),
     _plain("summary", "numeric_faithfulness", "num.faithful"),
     _plain("claims", "precision", "P"),
     _plain("claims", "recall", "R", claim_level=True),

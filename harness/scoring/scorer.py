@@ -19,6 +19,7 @@ class SummaryScore:
     coverage: CoverageCounts
     numbers_faithful: int
     numbers_stated: int
+    reference_claims: int = 0  # claims the gold reference of the nearest length expresses (the ceiling)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Scorer:
         cov = coverage(self.matcher, summary, self._gold_items[doc.doc_id], self._story[doc.doc_id],
                        self.settings.coverage_threshold) if doc.claims else CoverageCounts((), 0, 0.0, 0.0, 0.0, 0.0)
         faithful, stated = numbers.faithful_counts(summary, self._story[doc.doc_id])
-        return SummaryScore(rouge, cov, faithful, stated)
+        return SummaryScore(rouge, cov, faithful, stated, reference_claims(doc, summary))
 
 
 MATCHER_NAMES = {"lexical": "lexical(concept-recall)", "embedding": "embedding(all-MiniLM-L6-v2)",
@@ -120,6 +121,18 @@ def make_similarity(name: str, gold_texts: list[str]):
     if name == "hybrid":
         return HybridSimilarity(LexicalSimilarity(gold_texts), EmbeddingSimilarity(gold_texts))
     raise ValueError(f"unknown matcher {name!r}")
+
+
+def reference_claims(doc: Document, summary: str) -> int:
+    """How many scored claims the gold reference closest in length to `summary` expresses (its labels): what a
+    careful summary of that length reaches, so coverage / this = 1.0 means "as good as the reference"."""
+    labelled = [s for s in doc.summaries if s.claims]
+    if not labelled:
+        return 0
+    words = len(summary.split())
+    nearest = min(labelled, key=lambda s: (abs(len(s.text.split()) - words), s.id))
+    scored = {c.id for c in doc.claims if not c.optional}
+    return len(set(nearest.claims) & scored)
 
 
 def _idf_texts(corpus: Corpus) -> list[str]:
