@@ -116,6 +116,25 @@ def coverage_report(scorer: Scorer, summaries: list[dict]) -> dict:
             if length in by_length}
 
 
+def sentence_pairs_report(scorer: Scorer, path: Path, corpus: Corpus) -> dict:
+    """(summary sentence, claim, expressed) pairs: does the matcher find the claim in that one sentence?"""
+    from harness.scoring.coverage import expressed_claims
+
+    docs = corpus.by_id()
+    truth, predicted = [], []
+    for line, obj in iter_jsonl(path):
+        if obj.get("doc_id") not in docs or not isinstance(obj.get("expressed"), bool):
+            raise UserError("expected doc_id of the corpus and expressed: true or false", path, line)
+        items = [g for g in scorer.gold_items(obj["doc_id"]) if g.id == obj.get("gold_id")]
+        if not items:
+            raise UserError(f"unknown claim {obj.get('gold_id')!r}", path, line, "gold_id")
+        found = expressed_claims(scorer.matcher, obj["sentence"], items, scorer.story(obj["doc_id"]),
+                                 scorer.settings.coverage_threshold)
+        truth.append(obj["expressed"])
+        predicted.append(bool(found))
+    return agreement(truth, predicted)
+
+
 def reference_summaries(corpus: Corpus) -> list[dict]:
     return [{"doc_id": d.doc_id, "length": s.length, "text": s.text, "claims": list(s.claims)}
             for d in corpus.documents for s in d.summaries]
@@ -142,6 +161,8 @@ def evaluate_matcher(corpus: Corpus, folder: Path, matcher: str = "lexical", set
             if (folder / filename).exists():
                 report[name] = pair_report(scorer, load_pairs(folder / filename, corpus), filename)
     report["coverage"] = {"references": coverage_report(scorer, reference_summaries(corpus))}
+    if (folder / "summary_pairs.jsonl").exists():
+        report["coverage_sentence_pairs"] = sentence_pairs_report(scorer, folder / "summary_pairs.jsonl", corpus)
     if (folder / "heldout_summaries.jsonl").exists():
         report["coverage"]["held-out summaries"] = coverage_report(
             scorer, heldout_summaries(folder / "heldout_summaries.jsonl", corpus))
@@ -171,6 +192,11 @@ def format_report(report: dict) -> str:
         if name == "calibration":
             out.append(text_table(r["sweep"], ["threshold", "accuracy", "kappa", "precision", "recall", "f1"],
                                   title="threshold sweep (calibration set only)"))
+    if "coverage_sentence_pairs" in report:
+        c = report["coverage_sentence_pairs"]
+        out.append(f"\nCoverage on {c['n']} (summary sentence, claim) pairs (gold/matching/summary_pairs.jsonl): "
+                   f"accuracy {_fmt(c['accuracy'])}, kappa {_fmt(c['kappa'])}, P {_fmt(c['precision'])}, "
+                   f"R {_fmt(c['recall'])}")
     for source, table in report["coverage"].items():
         rows = [{"length": k, "summaries": v["summaries"], "precision": v["precision"], "recall": v["recall"],
                  "tp": v["tp"], "fp": v["fp"], "fn": v["fn"]} for k, v in table.items()]
