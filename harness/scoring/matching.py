@@ -177,7 +177,10 @@ def match_claims(
     texts, gold_texts = list(predictions), [g.text for g in gold]
     with_excluded = bool(excluded_sentences) and bool(texts)
     several = getattr(similarity, "matrices", None)  # one pass over the predictions for both matrices
-    if several is not None and with_excluded:
+    if getattr(similarity, "prefilter", None) is not None:  # costly per pair: asked only about pairs worth asking
+        sim, excluded_sim = _asked_similarities(texts, gold, list(excluded_sentences) if with_excluded else None,
+                                                similarity, threshold, set(vetoes))
+    elif several is not None and with_excluded:
         sim, excluded_sim = several(texts, [gold_texts, list(excluded_sentences)])
     else:
         sim = similarity.matrix(texts, gold_texts)
@@ -219,6 +222,17 @@ def match_claims(
             outcome = "below_threshold"
         decisions.append(Decision(i, None, best_score, outcome, best_id))
     return _counts(gold, pairs, usable, threshold, tp, fp, duplicates, excluded, len(predictions), decisions)
+
+
+def _asked_similarities(texts, gold, excluded, similarity, threshold, active):
+    """The pre-filter's pairs that survive the vetoes; excluded content only for predictions no claim took."""
+    plausible = similarity.prefilter(texts, [g.text for g in gold])
+    ask, _ = _apply_vetoes(texts, gold, plausible.astype(float), 1.0, active)
+    sim = similarity.matrix(texts, [g.text for g in gold], ask=ask)
+    if excluded is None:
+        return sim, None
+    unmatched = ~(sim >= threshold).any(axis=1)[:, None]
+    return sim, similarity.matrix(texts, excluded, ask=similarity.prefilter(texts, excluded) & unmatched)
 
 
 def _apply_vetoes(predictions, gold, sim, threshold, active):

@@ -38,7 +38,7 @@ class Scorer:
         self.settings = settings
         self.documents = corpus.by_id()
         self.rouge = RougeScorer(settings.use_stemmer, settings.multi_ref)
-        self.similarity = make_similarity(settings.matcher, _idf_texts(corpus))
+        self.similarity = make_similarity(settings, _idf_texts(corpus))
         versions = corpus.key_versions()
         self._gold_items = {d.doc_id: _gold_items(d, versions) for d in corpus.documents}
         self._references = {d.doc_id: [one_sentence_per_line(s.text) for s in d.summaries] for d in corpus.documents}
@@ -87,10 +87,16 @@ class Scorer:
         return SummaryScore(rouge, cov, faithful, stated)
 
 
-def make_similarity(name: str, gold_texts: list[str]):
-    """The claim similarity by name; the embedding model is loaded only when asked for."""
+def make_similarity(settings: ScoreSettings, gold_texts: list[str]):
+    """The claim similarity the settings name; the embedding model is loaded only when asked for."""
+    name = settings.matcher
     if name == "lexical":
         return LexicalSimilarity(gold_texts)
+    if name == "judge":
+        from harness.scoring.judge import JudgeSimilarity
+
+        return JudgeSimilarity(gold_texts, settings.judge_url, settings.judge_model, settings.judge_api_key_env,
+                               settings.judge_cache_dir)
     from harness.scoring.embedding import EmbeddingSimilarity, HybridSimilarity
 
     if name == "embedding":
