@@ -152,8 +152,9 @@ def _positive_int(text: str) -> int:
 def _judge_options(p: argparse.ArgumentParser) -> None:
     from harness.scoring.settings import DEFAULT_JUDGE_CACHE_DIR
 
-    p.add_argument("--judge-url", help="--matcher judge: OpenAI-compatible endpoint root, e.g. http://127.0.0.1:8080/v1")
-    p.add_argument("--judge-model", help="--matcher judge: the model name the endpoint expects")
+    p.add_argument("--judge-url", metavar="URL",
+                   help="--matcher judge: OpenAI-compatible endpoint root, e.g. http://127.0.0.1:8080/v1")
+    p.add_argument("--judge-model", metavar="NAME", help="--matcher judge: the model name the endpoint expects")
     p.add_argument("--judge-api-key-env", metavar="VAR",
                    help="--matcher judge: environment variable holding the API key (the key is never written)")
     p.add_argument("--cache-dir", type=Path, default=Path(DEFAULT_JUDGE_CACHE_DIR),

@@ -117,6 +117,7 @@ def evaluate_matcher(corpus: Corpus, folder: Path, settings: ScoreSettings | str
         report["heldout_claims"] = _claim_pairs_report(heldout_path, corpus, scorer, limit)
     if hasattr(scorer.similarity, "stats"):
         report["judge"] = scorer.similarity.stats()
+        scorer.similarity.close()
     summary_path = folder / "summary_pairs.jsonl"
     if summary_path.exists():
         pairs = _load_pairs(summary_path, corpus, "expressed")
@@ -155,7 +156,7 @@ def print_report(report: dict) -> None:
             continue
         c = report[key]
         print(f"Claim matcher on {c['pairs']} hand-labelled pairs ({title}: gold/matching/{c['file']})")
-        if key == "claims":
+        if key == "claims" and c["sweep"]:
             print(text_table(c["sweep"], ["threshold", "precision", "recall", "f1", "kappa", "accuracy"]))
         d = c["at_default"]
         best = f"; best by F1: {c['best_threshold']:.2f}" if c["best_threshold"] is not None else ""
