@@ -283,7 +283,6 @@ def print_leaderboard(results: dict) -> None:
 def cmd_matcher(args: argparse.Namespace) -> int:
     from harness import gold
     from harness.matcher_eval import evaluate_matcher, print_report
-
     from harness.scoring.settings import ScoreSettings
 
     settings = ScoreSettings(matcher=args.matcher, **judge_settings(args))

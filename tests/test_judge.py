@@ -184,6 +184,24 @@ def test_score_with_a_failing_judge_is_one_line_exit_2(server, tmp_path, monkeyp
     assert len(s.requests) == 1  # a client error is not retried
 
 
+def test_run_keeps_the_judges_answers_in_its_cache_dir(server, tmp_path, monkeypatch, capsys, corpus):
+    s = server(substring_model)
+    monkeypatch.chdir(tmp_path)
+    claim = corpus.by_id()[DOC0].claims[0].text
+    (tmp_path / "p.jsonl").write_text(json.dumps({"doc_id": DOC0, "system": "r", "claims": [claim]}) + "\n")
+    (tmp_path / "judge.yaml").write_text(json.dumps({
+        "tasks": ["claims"], "systems": [{"name": "r", "adapter": "replay", "options": {"path": "p.jsonl"}}],
+        "scoring": {"bootstrap": 0, "matcher": "judge", "judge_url": s.url, "judge_model": "stub-model"}}))
+    run = ["run", "--config", "judge.yaml", "--no-progress", "--db", "h.sqlite"]
+    assert main([*run, "--cache-dir", "c"]) == 0
+    asked = len(s.requests)
+    assert asked > 0 and len(list((tmp_path / "c" / "judge").rglob("*.json"))) == asked
+    assert f"{asked} requests sent" in capsys.readouterr().err
+    assert main([*run, "--cache-dir", "c"]) == 0 and len(s.requests) == asked
+    assert main([*run, "--no-cache"]) == 0 and len(s.requests) == 2 * asked
+    assert not (tmp_path / ".cache").exists() and len(list((tmp_path / "c").rglob("*.json"))) == asked
+
+
 # --------------------------------------------------------------------------- settings
 
 
