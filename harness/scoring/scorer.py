@@ -52,8 +52,13 @@ class Scorer:
         if self._matcher is None:
             texts = _idf_texts(self.corpus)
             self._matcher = ClaimMatcher(texts, self.settings.threshold, self.settings.vetoes,
-                                         make_similarity(self.settings.matcher, texts))
+                                         make_similarity(self.settings, texts))
         return self._matcher
+
+    @property
+    def model_similarity(self):
+        """The model-based similarity, if one was loaded (None for the lexical matcher or before any claim)."""
+        return self._matcher.similarity if self._matcher is not None else None
 
     def signature(self) -> str:
         from harness import __version__
@@ -64,7 +69,7 @@ class Scorer:
             f"gold:{self.corpus.sha256[:12]}",
             self.rouge.signature(),
             f"split:{SPLITTER_NAME}",
-            f"matcher:{matcher_name(self.settings.matcher)}",
+            f"matcher:{matcher_name(self.settings)}",
             f"thr:{s.threshold:.2f}",
             f"veto:{','.join(s.vetoes) or 'none'}",
             f"cov:matcher|covthr:{s.coverage_threshold:.2f}",
@@ -105,14 +110,25 @@ MATCHER_NAMES = {"lexical": "lexical(concept-recall)", "embedding": "embedding(a
                  "hybrid": "hybrid(concept-recall+all-MiniLM-L6-v2)"}
 
 
-def matcher_name(name: str) -> str:
-    return MATCHER_NAMES.get(name, name)
+def matcher_name(settings: ScoreSettings) -> str:
+    """The matcher as the signature names it, without loading it (a judge: its model and prompt)."""
+    if settings.matcher == "judge":
+        from harness.scoring.judge import FLOOR, PROMPT_HASH, TOP_K
+
+        return f"judge({settings.judge_model},prompt:{PROMPT_HASH[:8]},top{TOP_K}>={FLOOR:.2f})"
+    return MATCHER_NAMES.get(settings.matcher, settings.matcher)
 
 
-def make_similarity(name: str, gold_texts: list[str]):
-    """A model-based similarity by name (None: the lexical recall itself); models load only when asked for."""
+def make_similarity(settings: ScoreSettings, gold_texts: list[str]):
+    """The model-based similarity the settings name (None: the lexical recall itself); loaded only when asked for."""
+    name = settings.matcher
     if name == "lexical":
         return None
+    if name == "judge":
+        from harness.scoring.judge import JudgeSimilarity
+
+        return JudgeSimilarity(gold_texts, settings.judge_url, settings.judge_model, settings.judge_api_key_env,
+                               settings.judge_cache_dir)
     from harness.scoring.embedding import EmbeddingSimilarity, HybridSimilarity
     from harness.scoring.matching import LexicalSimilarity
 

@@ -7,14 +7,19 @@ from dataclasses import dataclass
 # Calibrated on gold/matching/ (claim_pairs.jsonl, summary_pairs.jsonl); `harness matcher eval` reproduces them.
 DEFAULT_THRESHOLD = 0.45
 DEFAULT_COVERAGE_THRESHOLD = 0.45
-MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.70, "hybrid": 0.55}
+# The judge scores a pair 1.0 (yes) or 0.0 (no): any threshold between the two reads its answer.
+MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.45, "hybrid": 0.45, "judge": 0.50}
 VETOES = ("number", "negation", "time", "place", "speaker", "actor")  # harness.scoring.rules
 MAX_BOOTSTRAP = 100_000  # beyond this the resampling only costs memory and time
+DEFAULT_JUDGE_CACHE_DIR = ".cache/harness"  # the run's model-output cache (harness.cache.DEFAULT_DIR)
 
 
 @dataclass(frozen=True)
 class ScoreSettings:
-    threshold: float = DEFAULT_THRESHOLD
+    """`threshold` defaults to the matcher's calibrated one. The judge_* fields configure `matcher="judge"`;
+    `judge_cache_dir` (None: no cache) is where its answers are kept, which changes no number."""
+
+    threshold: float | None = None
     matcher: str = "lexical"
     coverage_threshold: float = DEFAULT_COVERAGE_THRESHOLD
     use_stemmer: bool = True
@@ -22,6 +27,10 @@ class ScoreSettings:
     bootstrap: int = 1000
     seed: int = 12345
     vetoes: tuple[str, ...] = VETOES
+    judge_url: str | None = None
+    judge_model: str | None = None
+    judge_api_key_env: str | None = None  # the name of the variable; the key itself is never stored
+    judge_cache_dir: str | None = DEFAULT_JUDGE_CACHE_DIR
 
     def __post_init__(self) -> None:
         """Refuse values that would crash or silently empty the scoring only after every model has run."""
@@ -29,6 +38,12 @@ class ScoreSettings:
 
         from harness.errors import UserError
 
+        if self.matcher not in MATCHER_THRESHOLDS:
+            raise UserError(f"unknown matcher {self.matcher!r} (valid: {', '.join(MATCHER_THRESHOLDS)})",
+                            field="matcher")
+        if self.threshold is None:
+            object.__setattr__(self, "threshold", MATCHER_THRESHOLDS[self.matcher])
+        self._check_judge()
         for name in ("threshold", "coverage_threshold"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
@@ -39,3 +54,22 @@ class ScoreSettings:
                             field="bootstrap")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise UserError(f"must be a whole number >= 0, got {self.seed!r}", field="seed")
+
+    def _check_judge(self) -> None:
+        from harness.errors import UserError
+
+        if self.matcher != "judge":
+            for name in ("judge_url", "judge_model", "judge_api_key_env"):
+                if getattr(self, name) is not None:
+                    raise UserError(f"only used with matcher judge (the matcher is {self.matcher})", field=name)
+            return
+        for name, what in (("judge_url", "the endpoint root, e.g. http://127.0.0.1:8080/v1"),
+                           ("judge_model", "the model name the endpoint expects")):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise UserError(f"the judge matcher needs {what}", field=name)
+        from harness.adapters.openai_compatible import is_http_url, read_api_key
+
+        if not is_http_url(self.judge_url):
+            raise UserError(f"must start with http:// or https://, got {self.judge_url!r}", field="judge_url")
+        read_api_key(self.judge_api_key_env, "judge_api_key_env")  # set now, not once the models have run
