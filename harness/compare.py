@@ -267,13 +267,13 @@ def has_regression(comparison: dict) -> bool:
 
 def _num(value: float | None, signed: bool = False) -> str:
     if value is None:
-        return "–"
+        return "n/a"
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
 def _p(value: float | None) -> str:
     if value is None:
-        return "–"
+        return "n/a"
     return f"{value:.2g}" if value < 0.001 else f"{value:.3f}"
 
 

@@ -23,7 +23,7 @@ from harness import __version__
 from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput, Output
 from harness.config import Option
 from harness.errors import UserError
-from harness.records import TASKS, Document, PredictedClaim
+from harness.records import TASKS, PredictedClaim, Source
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROMPTS = PROJECT_ROOT / "configs" / "prompts"
@@ -111,7 +111,7 @@ class OpenAICompatibleAdapter(Adapter):
 
     # ---------------------------------------------------------------- tasks
 
-    def run(self, doc: Document, task: str) -> Output:
+    def run(self, doc: Source, task: str) -> Output:
         """As Adapter.run, with the API key blanked out of anything that could be stored or shown: a server that
         echoes the key in an error message (or a model in its answer) must not put it in results, caches or logs."""
         try:
@@ -135,21 +135,21 @@ class OpenAICompatibleAdapter(Adapter):
     def _redact(self, text: str) -> str:
         return text.replace(self._secret, REDACTED) if self._secret and text else text
 
-    def summarize(self, doc: Document) -> str:
+    def summarize(self, doc: Source) -> str:
         content = self._chat(self._messages(doc, "summary"), None)
         summary = content.strip()
         if not summary:
             raise BadOutput("the model returned an empty summary", content)
         return summary
 
-    def extract_claims(self, doc: Document) -> list[PredictedClaim]:
+    def extract_claims(self, doc: Source) -> list[PredictedClaim]:
         messages = self._messages(doc, "claims")
         content = self._structured(messages)
         return [PredictedClaim(text) for text in parse_claims_json(content)]
 
     # ---------------------------------------------------------------- HTTP
 
-    def _messages(self, doc: Document, task: str) -> list[dict]:
+    def _messages(self, doc: Source, task: str) -> list[dict]:
         text = doc.story_text() if self.settings["text"] == "story" else doc.text
         text = _cut(text, self.settings["max_input_chars"])
         prompt = string.Template(self._templates[task]).safe_substitute(

@@ -28,7 +28,9 @@ nav a{margin-right:1rem}figure{margin:1rem 0}figure img{max-width:100%;border:1p
 details{margin:.4rem 0}details>summary{cursor:pointer;font-weight:600}details.system{margin-left:1rem}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.text{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:.5rem;margin:.3rem 0}
 .matched{color:#1a7f37}.missed{color:#b42318}.optional{color:#6e6e73}.why{color:#9a6700}
-.fail{color:#b42318;font-weight:600}
+.fail{color:#b42318;font-weight:600}.warn{background:#fff4e5;border-left:4px solid #b54708;padding:.4rem .7rem}
+dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:12px;color:#555;margin:-.5rem 0 1rem}
+dl.legend dt{font-weight:600}dl.legend dd{margin:0}
 """
 
 REASONS = {
@@ -87,7 +89,9 @@ def _leaderboard(results: dict) -> str:
     parts = ['<section id="leaderboard"><h2>Leaderboard</h2>']
     for task in board["tasks"]:
         rows, columns = T.task_rows(board, task)
-        parts.append(f"<h3>{e(T.TASK_TITLES[task])}</h3>{html_table(rows, columns)}")
+        parts.append(f"<h3>{e(T.TASK_TITLES[task])}</h3>{html_table(rows, columns)}"
+                     f"{T.table_legend(rows, columns, 'html')}")
+    parts += [f'<p class="warn">{e(w)}</p>' for w in T.warnings_lines(board)]
     parts.append(f'<p class="note">n = {e(board["n_documents"])} documents. {e(T.CI_NOTE)}</p></section>')
     return "\n".join(parts)
 
@@ -120,7 +124,8 @@ def _trend(svg: str | None) -> str:
 def _per_doc(results: dict) -> str:
     rows = T.per_doc(results)
     named, columns = T.labelled(rows, T.per_doc_columns(rows))
-    return f'<section id="per-doc"><h2>Per-document scores</h2>{html_table(named, columns)}</section>'
+    return (f'<section id="per-doc"><h2>Per-document scores</h2>{html_table(named, columns)}'
+            f"{T.table_legend(named, columns, 'html')}</section>")
 
 
 def _sensitivity(results: dict) -> str:
@@ -130,13 +135,13 @@ def _sensitivity(results: dict) -> str:
     run = (results.get("sensitivity") or {}).get("run_threshold")
     return (f'<section id="sensitivity"><h2>Threshold sensitivity</h2><p class="note">Claim scores with the whole run '
             f"rescored at each match threshold (the run used {e(T.fmt(run))}).</p>"
-            f"{html_table(rows, T.SENSITIVITY_COLUMNS)}</section>")
+            f"{html_table(rows, T.SENSITIVITY_COLUMNS)}{T.table_legend(rows, T.SENSITIVITY_COLUMNS, 'html')}</section>")
 
 
 def _system_block(doc, name: str, entry: dict, prediction: Prediction | None, decisions: list[dict],
-                  threshold: float | None) -> str:
+                  threshold: float | None, shown: str | None = None) -> str:
     summary, claims = entry.get("summary"), entry.get("claims")
-    head = [f"<b>{e(name)}</b>"]
+    head = [f"<b>{e(shown or name)}</b>"]
     if summary:
         head.append(f"RL {e(T.fmt(summary['rougeL']['fmeasure']))}")
     if claims:
@@ -230,7 +235,7 @@ def _documents(results: dict, corpus: Corpus, predictions: Sequence[Prediction],
             if entry is None:
                 continue
             parts.append(_system_block(doc, name, entry, given.get((name, doc.doc_id)),
-                                       logged.get((name, doc.doc_id), []), threshold))
+                                       logged.get((name, doc.doc_id), []), threshold, M.display_name(results, name)))
         parts.append("</details>")
     parts.append("</section>")
     return "\n".join(parts)
