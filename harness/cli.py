@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run systems (adapters) over the corpus, score them, print the table",
                          epilog=EXIT_CODES)
-    run.add_argument("--config", type=Path, required=True, help="run config, e.g. configs/default.yaml")
+    run.add_argument("--config", type=Path, required=True,
+                     help="run config: a YAML file, or the name of a bundled one (default, local-llm)")
     run.add_argument("--out", type=Path, help="output folder (default results/<config name>)")
     run.add_argument("--cache-dir", type=Path, default=Path(".cache/harness"),
                      help="model output cache (default .cache/harness)")
@@ -270,9 +271,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.config import load_run_config
+    from harness.resources import config_path
     from harness.runner import run
 
-    config = load_run_config(args.config)
+    config = load_run_config(config_path(args.config))
     out = args.out or Path("results") / config.name
     result = run(config, out, None if args.no_cache else args.cache_dir, fail_fast=args.fail_fast,
                  progress=not args.no_progress, tag=args.tag, history_db=args.db)

@@ -25,8 +25,7 @@ from harness.config import Option
 from harness.errors import UserError
 from harness.records import TASKS, PredictedClaim, Source
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PROMPTS = PROJECT_ROOT / "configs" / "prompts"
+PROMPTS = "configs/prompts"  # relative: the working directory's, else the bundled templates (harness.resources)
 CLAIMS_SCHEMA = {
     "type": "object",
     "properties": {"claims": {"type": "array", "items": {"type": "string"}}},
@@ -52,8 +51,10 @@ class OpenAICompatibleAdapter(Adapter):
         Option("base_url", str, None, "endpoint root, e.g. http://127.0.0.1:8080/v1", required=True),
         Option("model", str, None, "model name the server expects", required=True),
         Option("api_key_env", str, None, "name of the environment variable holding the API key"),
-        Option("summary_prompt", str, str(PROMPTS / "summary.txt"), "prompt template file for summaries"),
-        Option("claims_prompt", str, str(PROMPTS / "claims.txt"), "prompt template file for claims"),
+        Option("summary_prompt", str, f"{PROMPTS}/summary.txt",
+               "prompt template file for summaries ($text, $headline, $doc_id are filled in)"),
+        Option("claims_prompt", str, f"{PROMPTS}/claims.txt",
+               "prompt template file for claims ($text, $headline, $doc_id are filled in)"),
         Option("system_message", str, None, "optional system message"),
         Option("temperature", float, 0.0, "sampling temperature", minimum=0),
         Option("seed", int, 0, "sampling seed sent to the server"),
@@ -270,9 +271,9 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _read_template(value: str, field: str) -> str:
-    path = Path(value)
-    if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
-        path = PROJECT_ROOT / path
+    from harness.resources import resolve_bundled_file
+
+    path = resolve_bundled_file(value)
     try:
         return path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name
