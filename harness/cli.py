@@ -125,9 +125,19 @@ def _history_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--last", type=int, help="only the last N runs of each series")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                    help=f"mark moves the wrong way larger than this (default {DEFAULT_TOLERANCE})")
+    p.add_argument("--tag", help="only the runs with this tag")
     p.add_argument("--plot", type=Path, help="also write the trend chart, one panel per system (.png or .svg)")
     p.add_argument("--json", action="store_true", help="print the series as JSON")
-    history_sub = p.add_subparsers(dest="history_command", metavar="{import}")
+    history_sub = p.add_subparsers(dest="history_command", metavar="{import,list,delete}")
+    listing = history_sub.add_parser("list", help="every recorded run: id, time, tag, commit, config, systems",
+                                     epilog=EXIT_CODES)
+    listing.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
+    listing.add_argument("--tag", help="only the runs with this tag")
+    listing.add_argument("--json", action="store_true", help="print the runs as JSON")
+    delete = history_sub.add_parser("delete", help="delete recorded runs by id (see `history list`)",
+                                    epilog=EXIT_CODES)
+    delete.add_argument("runs", nargs="+", type=int, metavar="RUN", help="run ids")
+    delete.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
     imp = history_sub.add_parser("import", help="add results.json files to the database (re-importing adds nothing)",
                                  epilog=EXIT_CODES)
     imp.add_argument("results", nargs="+", help="results.json files, folders holding them, or globs such as "
@@ -263,7 +273,18 @@ def cmd_history(args: argparse.Namespace) -> int:
         new = sum(1 for item in imported if item.new)
         print(f"{new} new run(s), {len(imported) - new} already recorded, in {args.db}")
         return 0
-    series = history.history(args.db, args.metric, args.system, args.doc, args.last, args.tolerance)
+    if args.history_command == "list":
+        return _history_list(args)
+    if args.history_command == "delete":
+        for run in history.delete_runs(args.db, args.runs):
+            print(f"deleted run {run['run']} ({run['time'][:19].replace('T', ' ')}"
+                  + (f", tag {run['tag']}" if run["tag"] else "") + f") from {args.db}")
+        return 0
+    series = history.history(args.db, args.metric, args.system, args.doc, args.last, args.tolerance, args.tag)
+    absent = history.without_points(args.db, args.metric, series, args.system, args.doc)
+    if absent:
+        print(f"note: {args.metric} has no points for {', '.join(absent)} (not measured in the recorded runs: no such "
+              "task, or no gold to measure it on)", file=sys.stderr)
     if args.plot:
         from harness.history_plot import write_plot
 
@@ -274,6 +295,21 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(history.format_history(series, args.tolerance))
     if args.plot:
         print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _history_list(args: argparse.Namespace) -> int:
+    from harness import history
+    from harness.report.tables import text_table
+
+    runs = history.list_runs(args.db, args.tag)
+    if args.json:
+        print(json.dumps(runs, indent=2, ensure_ascii=False))
+        return 0
+    rows = [{**r, "time": r["time"][:19].replace("T", " "), "tag": r["tag"] or "", "commit": (r["commit"] or "")[:10],
+             "gold": r["gold"][:12], "systems": ", ".join(r["systems"])} for r in runs]
+    print(text_table(rows, ["run", "time", "tag", "commit", "config", "gold", "signature_id", "systems"]))
+    print(f"{len(rows)} run(s) in {args.db}; `harness history delete RUN` removes one")
     return 0
 
 
