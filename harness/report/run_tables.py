@@ -150,7 +150,8 @@ def per_doc(results: dict) -> list[dict]:
     rows = []
     for name in M.ranked_systems(results):
         for doc_id, entry in sorted(results["systems"][name]["per_doc"].items()):
-            row: dict = {"system": name, "doc_id": doc_id, "reads_gold": M.reads_gold(results, name)}
+            row: dict = {"system": name, "doc_id": doc_id, "reads_gold": M.reads_gold(results, name),
+                         "summary.scored": "summary" in entry, "claims.scored": "claims" in entry}
             for m in PER_DOC_METRICS:
                 row[m.name] = M.doc_value(entry, m)
             claims = entry.get("claims")
@@ -162,9 +163,11 @@ def per_doc(results: dict) -> list[dict]:
 
 
 def per_doc_columns(rows: list[dict]) -> list[str]:
+    """The metrics of the tasks scored on some document: a metric not measured there shows as n/a, not absent."""
     columns = ["system", "doc_id"]
+    scored = {task for r in rows for task in ("summary", "claims") if r.get(f"{task}.scored")}
     for key in [m.name for m in PER_DOC_METRICS] + ["claims.tp", "claims.fp", "claims.fn"]:
-        if any(r[key] is not None for r in rows):
+        if key.split(".")[0] in scored:
             columns.append(key)
     return columns + ["failure"]
 
@@ -174,7 +177,7 @@ def labelled(rows: list[dict], columns: list[str]) -> tuple[list[dict], list[str
     labels = {m.name: m.label for m in M.METRICS}
     labels.update({"claims.tp": "tp", "claims.fp": "fp", "claims.fn": "fn"})
     new_columns = [labels.get(c, c) for c in columns]
-    named = [{labels.get(k, k): v for k, v in r.items()} for r in rows]
+    named = [{labels.get(k, k): v for k, v in r.items() if not k.endswith(".scored")} for r in rows]
     for row in named:
         if row.pop("reads_gold", False):
             row["system"] += M.CEILING_MARK
