@@ -137,10 +137,13 @@ def test_leaderboard_csv_matches_json(run):
             assert (row[m.name] == "") if value is None else float(row[m.name]) == value, (row["system"], m.name)
             checked += 1
         if system.get("summary"):
-            assert [float(row["summary.rougeL.ci_low"]), float(row["summary.rougeL.ci_high"])] == \
+            assert [float(row["summary.rougeL.ci95.lo"]), float(row["summary.rougeL.ci95.hi"])] == \
                 system["summary"]["rougeL"]["ci95"]
         if system.get("claims"):
-            assert [float(row["claims.f1.ci_low"]), float(row["claims.f1.ci_high"])] == system["claims"]["f1_ci95"]
+            assert [float(row["claims.f1.ci95.lo"]), float(row["claims.f1.ci95.hi"])] == system["claims"]["f1_ci95"]
+            assert [float(row["claims.f1.ci95_docs_then_claims.lo"]), float(row["claims.f1.ci95_docs_then_claims.hi"])] \
+                == system["claims"]["f1_ci95_docs_then_claims"]
+        assert row["reads_gold"] == "False"
         assert int(row["failures"]) == system["failures"]
     assert checked >= 3 * 7
 
@@ -158,7 +161,7 @@ def test_leaderboard_markdown_and_text_match_json(run):
             if m.label not in row or not system.get(m.task):
                 continue
             value, ci = m.value(system[m.task]), m.ci(system[m.task])
-            expected = "–" if value is None else str(value) if isinstance(value, int) else f"{value:.3f}"
+            expected = "n/a" if value is None else str(value) if isinstance(value, int) else f"{value:.3f}"
             if ci:
                 expected += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
             assert row[m.label] == expected, (row["system"], m.name)
@@ -196,7 +199,7 @@ def test_per_document_tables_match_json(run):
             assert float(row["summary.rougeL"]) == entry["summary"]["rougeL"]["fmeasure"]
             assert md["RL"] == f"{entry['summary']['rougeL']['fmeasure']:.3f}"
         else:
-            assert row["summary.rougeL"] == "" and md["RL"] == "–"
+            assert row["summary.rougeL"] == "" and md["RL"] == "n/a"
         if "claims" in entry:
             c = entry["claims"]
             assert (float(row["claims.precision"]), float(row["claims.recall"]), float(row["claims.f1"])) == \

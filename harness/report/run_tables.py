@@ -192,7 +192,7 @@ def per_doc_markdown(results: dict) -> str:
 
 def per_doc_csv(results: dict) -> str:
     rows = per_doc(results)
-    return csv_table(rows, per_doc_columns(rows))
+    return csv_table(rows, per_doc_columns(rows) + ["reads_gold"])
 
 
 # --------------------------------------------------------------------------- threshold sensitivity
@@ -200,12 +200,12 @@ def per_doc_csv(results: dict) -> str:
 SENSITIVITY_COLUMNS = ["system", "threshold", "precision", "recall", "f1", "tp", "fp", "fn"]
 
 
-def sensitivity_rows(results: dict) -> list[dict]:
+def sensitivity_rows(results: dict, mark_ceilings: bool = True) -> list[dict]:
     sens = results.get("sensitivity") or {}
     rows = []
     for name in M.ranked_systems(results):
         for row in (sens.get("systems") or {}).get(name, []):
-            rows.append({"system": name, **row})
+            rows.append({"system": M.display_name(results, name) if mark_ceilings else name, **row})
     return rows
 
 
@@ -219,11 +219,12 @@ def sensitivity_markdown(results: dict) -> str:
                                  for t in sens["thresholds"]]
     wide = []
     for name in [n for n in M.ranked_systems(results) if n in sens["systems"]]:
-        wide.append({"system": name, **{c: r["f1"] for c, r in zip(wide_columns[1:], sens["systems"][name])}})
+        wide.append({"system": M.display_name(results, name),
+                     **{c: r["f1"] for c, r in zip(wide_columns[1:], sens["systems"][name])}})
     return ("## Match-threshold sensitivity\n\nClaim F1 when the whole run is rescored at each match threshold "
             f"(the run used {fmt(run)}).\n\n{markdown_table(wide, wide_columns)}\n\n"
             f"{markdown_table(rows, SENSITIVITY_COLUMNS)}\n\n{table_legend(rows, SENSITIVITY_COLUMNS, 'markdown')}\n")
 
 
 def sensitivity_csv(results: dict) -> str:
-    return csv_table(sensitivity_rows(results), SENSITIVITY_COLUMNS)
+    return csv_table(sensitivity_rows(results, mark_ceilings=False), SENSITIVITY_COLUMNS)
