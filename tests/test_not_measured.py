@@ -29,7 +29,17 @@ def harness(*args, cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, timeout=600)
 
 
-def test_a_summary_only_corpus_shows_n_a_for_claim_metrics_everywhere(tmp_path: Path):
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """The command line in this process (the run itself goes through a real process above)."""
+    from harness.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_a_summary_only_corpus_shows_n_a_for_claim_metrics_everywhere(tmp_path: Path, monkeypatch, capsys):
     with (tmp_path / "news.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["id", "article", "highlights"])
         writer.writeheader()
@@ -66,19 +76,20 @@ def test_a_summary_only_corpus_shows_n_a_for_claim_metrics_everywhere(tmp_path: 
     assert [r["summary.claim_coverage"] for r in rows] == ["", ""]
     assert '<td class="num">n/a</td>' in (out / "report.html").read_text(encoding="utf-8")
     # compare: the same run twice, and the two systems of the run
-    same = json.loads(harness("compare", "out", "out", "--json", cwd=tmp_path).stdout)
+    monkeypatch.chdir(tmp_path)
+    same = json.loads(cli(capsys, "compare", "out", "out", "--json")[1])
     row = next(r for r in same["systems"]["lead-1"]["metrics"] if r["metric"] == "summary.claim_coverage")
     assert (row["baseline"], row["candidate"], row["delta"], row["status"]) == (None, None, None, "n/a")
-    table = harness("compare", "out", "out", cwd=tmp_path).stdout
+    table = cli(capsys, "compare", "out", "out")[1]
     line = next(x for x in table.splitlines() if "lead-1" in x and "summary.claim_coverage " in x)
     assert line.split()[2:5] == ["n/a", "n/a", "n/a"]
-    pair = json.loads(harness("compare", "--systems", "lead-1", "lead-2", "out", "--json", cwd=tmp_path).stdout)
+    pair = json.loads(cli(capsys, "compare", "--systems", "lead-1", "lead-2", "out", "--json")[1])
     row = next(r for r in pair["metrics"] if r["metric"] == "summary.claim_coverage")
     assert (row["a"], row["b"], row["delta"], row["better"]) == (None, None, None, None)
     # history: not recorded as 0; asking for it says so
-    asked = harness("history", "--db", "h.sqlite", "--metric", "summary.claim_coverage", cwd=tmp_path)
-    assert asked.returncode == 2
-    assert "no metric 'summary.claim_coverage' recorded" in asked.stderr and len(asked.stderr.splitlines()) == 1
+    code, _, err = cli(capsys, "history", "--db", "h.sqlite", "--metric", "summary.claim_coverage")
+    assert code == 2
+    assert "no metric 'summary.claim_coverage' recorded" in err and len(err.splitlines()) == 1
 
 
 def _prediction(system: str, doc: str, summary=None, claims=None, failure=None) -> Prediction:
