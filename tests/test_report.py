@@ -292,6 +292,37 @@ def test_html_report_explains_matches_and_misses(run):
     assert f"{beta['precision']:.3f}" in leader and f"{beta['f1']:.3f} [{beta['f1_ci95'][0]:.3f}" in leader
 
 
+def test_html_report_pairs_the_best_competitor_with_each_other(run):
+    """alpha gives every gold claim, beta drops DROP per document: McNemar over the 5 x DROP claims only alpha
+    matched is p = 2 * 0.5^15; the document-level sign-flip test cannot go below 2 / 2^5."""
+    html = (run["out"] / "report.html").read_text(encoding="utf-8")
+    section = html.split('<section id="pairwise">')[1].split("</section>")[0]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", section)]
+    f1 = next(r for r in rows if r[:3] == ["claims.f1", "alpha", "beta"])
+    beta = run["results"]["systems"]["beta"]["claims"]["f1"]
+    assert f1[3:6] == ["1.000", f"{beta:.3f}", f"{1 - beta:.3f}"]
+    assert f1[6:8] == ["0.062", "0.062"]  # every document favours alpha: p is its floor, 2 / 2^5
+    assert f1[8:10] == [f"{2 * 0.5 ** (5 * DROP):.2g}"] * 2
+    assert "<dt>McNemar floor</dt>" in section and "no document-level test can reach p &lt; 0.05" in section
+
+
+def test_every_table_column_and_mark_has_a_legend_entry(run):
+    from harness.report import legend
+    from harness.report.metrics import METRICS
+    from harness.report.run_tables import NESTED_CI, SENSITIVITY_COLUMNS
+
+    labels = [m.label for m in METRICS] + [NESTED_CI, "fail", "missing", "tp", "fp", "fn", "[lo, hi]", "n/a",
+                                           "(ceiling)", "p (docs)", "p floor", "p < alpha", "tolerance", "delta"]
+    assert [label for label in labels if label not in legend.NOTES] == []
+    assert {"tp", "fp", "fn"} <= set(SENSITIVITY_COLUMNS)
+    html = (run["out"] / "report.html").read_text(encoding="utf-8")
+    for section in ("leaderboard", "per-doc", "sensitivity", "pairwise"):
+        assert '<dl class="legend">' in html.split(f'<section id="{section}">')[1].split("</section>")[0], section
+    for name in ("leaderboard.md", "per_doc.md", "sensitivity.md"):
+        assert "`tp` true positives" in (run["out"] / name).read_text(encoding="utf-8") or name == "leaderboard.md"
+    assert "  w.R " in (run["out"] / "leaderboard.txt").read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- direct use and errors
 
 def test_write_outputs_keeps_the_manifest(run, tmp_path):
