@@ -92,3 +92,12 @@ def test_the_built_wheel_runs_the_default_configuration_outside_the_checkout(tmp
     gate = run("compare", str(ROOT / "results" / "baseline" / "results.json"), "results/default",
                "--fail-on-regression")
     assert gate.returncode == 0, gate.stdout + gate.stderr
+
+
+def test_a_missing_bundle_is_a_clear_error(tmp_path: Path, monkeypatch):
+    import harness.resources as resources
+
+    monkeypatch.setattr(resources, "PACKAGE_DIR", tmp_path / "site-packages" / "harness")
+    with pytest.raises(UserError, match=r"the bundled gold/ folder is not installed with harness .*; reinstall "
+                                        r"harness, or name your own with --gold PATH / corpus.path"):
+        resources.bundled("gold")
