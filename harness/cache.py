@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.io import dumps_canonical, temporary_glob, write_json
-from harness.records import Document
+from harness.records import Document, Source
 
 DEFAULT_DIR = Path(".cache") / "harness"
 FORMAT = 1
@@ -25,11 +25,24 @@ FORMAT = 1
 STALE_TEMPORARY_SECONDS = 3600.0
 
 
-def document_sha256(doc: Document) -> str:
-    """What an adapter can see of a document: its text and its regions (which decide the main story)."""
+def document_sha256(doc: Source) -> str:
+    """What an adapter can see of a document (its Source: text, regions, headline, date, outlet); not its id."""
     record = {"text": doc.text, "regions": [[r.start, r.end, r.label] for r in doc.regions],
-              "headline": doc.headline}
+              "headline": doc.headline, "date": doc.date, "outlet": doc.outlet}
     return hashlib.sha256(dumps_canonical(record).encode("utf-8")).hexdigest()
+
+
+def input_sha256(doc: Document, reads_gold: bool) -> str:
+    """The document part of a cache key: the source, and for an adapter that reads the gold the gold too,
+    so a corrected gold claim or reference summary invalidates that adapter's outputs (and only its)."""
+    source = document_sha256(doc.source())
+    if not reads_gold:
+        return source
+    from harness.gold import document_record
+
+    record = document_record(doc)
+    gold = {"claims": record["claims"], "summaries": record["summaries"]}
+    return hashlib.sha256(f"{source}|gold:{dumps_canonical(gold)}".encode("utf-8")).hexdigest()
 
 
 def safe_name(name: str) -> str:

@@ -1,7 +1,8 @@
 """Command line: thin wrappers over the library; the one place errors become exit codes.
 
 Exit codes: 0 success; 1 a regression was found (compare --fail-on-regression); 2 bad input or usage;
-130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM). A closed standard output (`| head -1`) is not an error:
+the rest of the output is dropped and the command exits with its own status.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 from harness.errors import UserError
 
 EXIT_CODES = ("exit codes: 0 ok; 1 regression found (compare only); 2 bad input, usage error or failed validation; "
-              "130 interrupted (Ctrl-C), 143 terminated (SIGTERM): work already done is kept")
+              "130 interrupted (Ctrl-C), 143 terminated (SIGTERM): work already done is kept. Output piped into a "
+              "reader that stops early (| head) is cut short silently; the status stays the command's own")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run systems (adapters) over the corpus, score them, print the table",
                          epilog=EXIT_CODES)
-    run.add_argument("--config", type=Path, required=True, help="run config, e.g. configs/default.yaml")
+    run.add_argument("--config", type=Path, required=True,
+                     help="run config: a YAML file, or the name of a bundled one (default, local-llm)")
     run.add_argument("--out", type=Path, help="output folder (default results/<config name>)")
     run.add_argument("--cache-dir", type=Path, default=Path(".cache/harness"),
                      help="model output cache (default .cache/harness)")
@@ -75,12 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     adapters_sub = adapters.add_subparsers(dest="adapters_command", required=True)
     p = adapters_sub.add_parser("list", help="every adapter: tasks, package, version", epilog=EXIT_CODES)
     p.add_argument("--json", action="store_true")
+    p = adapters_sub.add_parser("show", help="one adapter: what it does, and every option (type, default, help)",
+                                epilog=EXIT_CODES)
+    p.add_argument("name", help="adapter name, as in `harness adapters list`")
+    p.add_argument("--json", action="store_true")
 
-    from harness.compare import COMPARE_HELP, add_arguments as add_compare_arguments
+    from harness.compare import add_arguments as add_compare_arguments, compare_help
 
     compare = sub.add_parser(
-        "compare", help="compare two results.json: deltas, paired tests, regression gate",
-        description=COMPARE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "compare", help="compare two runs (deltas, paired tests, regression gate) or two systems of one run",
+        description=compare_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     add_compare_arguments(compare)
     _compare_history_options(compare)
 
@@ -123,9 +130,19 @@ def _history_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--last", type=int, help="only the last N runs of each series")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                    help=f"mark moves the wrong way larger than this (default {DEFAULT_TOLERANCE})")
+    p.add_argument("--tag", help="only the runs with this tag")
     p.add_argument("--plot", type=Path, help="also write the trend chart, one panel per system (.png or .svg)")
     p.add_argument("--json", action="store_true", help="print the series as JSON")
-    history_sub = p.add_subparsers(dest="history_command", metavar="{import}")
+    history_sub = p.add_subparsers(dest="history_command", metavar="{import,list,delete}")
+    listing = history_sub.add_parser("list", help="every recorded run: id, time, tag, commit, config, systems",
+                                     epilog=EXIT_CODES)
+    listing.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
+    listing.add_argument("--tag", help="only the runs with this tag")
+    listing.add_argument("--json", action="store_true", help="print the runs as JSON")
+    delete = history_sub.add_parser("delete", help="delete recorded runs by id (see `history list`)",
+                                    epilog=EXIT_CODES)
+    delete.add_argument("runs", nargs="+", type=int, metavar="RUN", help="run ids")
+    delete.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
     imp = history_sub.add_parser("import", help="add results.json files to the database (re-importing adds nothing)",
                                  epilog=EXIT_CODES)
     imp.add_argument("results", nargs="+", help="results.json files, folders holding them, or globs such as "
@@ -270,8 +287,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
         print(json.dumps(evaluation.results, indent=2, ensure_ascii=False))
-    else:
-        print_leaderboard(evaluation.results)
+        return 0
+    print_leaderboard(evaluation.results)
+    if args.out:
+        print_written(args.out)
     return 0
 
 
@@ -306,7 +325,18 @@ def cmd_history(args: argparse.Namespace) -> int:
         new = sum(1 for item in imported if item.new)
         print(f"{new} new run(s), {len(imported) - new} already recorded, in {args.db}")
         return 0
-    series = history.history(args.db, args.metric, args.system, args.doc, args.last, args.tolerance)
+    if args.history_command == "list":
+        return _history_list(args)
+    if args.history_command == "delete":
+        for run in history.delete_runs(args.db, args.runs):
+            print(f"deleted run {run['run']} ({run['time'][:19].replace('T', ' ')}"
+                  + (f", tag {run['tag']}" if run["tag"] else "") + f") from {args.db}")
+        return 0
+    series = history.history(args.db, args.metric, args.system, args.doc, args.last, args.tolerance, args.tag)
+    absent = history.without_points(args.db, args.metric, series, args.system, args.doc)
+    if absent:
+        print(f"note: {args.metric} has no points for {', '.join(absent)} (not measured in the recorded runs: no such "
+              "task, or no gold to measure it on)", file=sys.stderr)
     if args.plot:
         from harness.history_plot import write_plot
 
@@ -320,11 +350,27 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history_list(args: argparse.Namespace) -> int:
+    from harness import history
+    from harness.report.tables import text_table
+
+    runs = history.list_runs(args.db, args.tag)
+    if args.json:
+        print(json.dumps(runs, indent=2, ensure_ascii=False))
+        return 0
+    rows = [{**r, "time": r["time"][:19].replace("T", " "), "tag": r["tag"] or "", "commit": (r["commit"] or "")[:10],
+             "gold": r["gold"][:12], "systems": ", ".join(r["systems"])} for r in runs]
+    print(text_table(rows, ["run", "time", "tag", "commit", "config", "gold", "signature_id", "systems"]))
+    print(f"{len(rows)} run(s) in {args.db}; `harness history delete RUN` removes one")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.config import load_run_config
+    from harness.resources import config_path
     from harness.runner import run
 
-    config = load_run_config(args.config)
+    config = load_run_config(config_path(args.config))
     cache_dir = None if args.no_cache else args.cache_dir
     # A judge matcher keeps its answers next to the run's model outputs (or nowhere, with --no-cache).
     config = replace(config, scoring={**config.scoring, "judge_cache_dir": str(cache_dir) if cache_dir else None})
@@ -336,17 +382,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     manifest = result.manifest
     n_failed = manifest["failures"]["count"]
     cache = manifest["cache"]
+    warned = [name for name, system in result.evaluation.results["systems"].items() if system.get("warnings")]
     print(f"run: {len(manifest['systems'])} system(s) x {manifest['gold']['n_documents']} documents in "
           f"{manifest['timings_seconds']['total']:.1f} s; "
           + (f"cache: {cache['hits']} hits, {cache['misses']} misses; " if cache else "cache: off; ")
           + (f"{n_failed} failed document(s) (recorded in predictions.jsonl, scored as empty output)"
-             if n_failed else "no failures"))
+             if n_failed else "no failures")
+          + (f"; degenerate output from {', '.join(warned)} (see the warnings above)" if warned else ""))
     for system, failed in manifest["failures"]["by_system"].items():
         for doc_id, message in failed.items():
             print(f"  failed: {system} / {doc_id}: {message.splitlines()[0][:200]}")
-    print(f"wrote {out / 'results.json'} and {out / 'predictions.jsonl'}")
     _record_history(args, out / "results.json")
+    print_written(out)
     return 0
+
+
+def print_written(out: Path) -> None:
+    """The last lines of a run: where its files are, the report first."""
+    print(f"wrote {out / 'results.json'}, {out / 'predictions.jsonl'} and the tables")
+    print(f"table:  {out / 'leaderboard.md'} (Markdown, for a pull request or $GITHUB_STEP_SUMMARY)")
+    print(f"report: {out / 'report.html'} (open it in a browser)")
 
 
 def _record_history(args: argparse.Namespace, results_path: Path) -> None:
@@ -362,6 +417,8 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     from harness.adapters.registry import describe
     from harness.report.tables import text_table
 
+    if args.adapters_command == "show":
+        return show_adapter(args.name, args.json)
     infos = describe()
     if args.json:
         print(json.dumps([asdict(i) for i in infos], indent=2))
@@ -372,9 +429,34 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
-    from harness.compare import run_cli
+def show_adapter(name: str, as_json: bool) -> int:
+    from harness.adapters.registry import details
+    from harness.report.tables import text_table
 
+    info = details(name)
+    if as_json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+        return 0
+    given = "the whole Document, gold included: reported as a ceiling" if info["reads_gold"] else \
+        "the document's Source (harness.records.Source), never the gold"
+    print(f"adapter {info['name']}: {info['class']} ({info['package']} {info['package_version']})")
+    print(f"tasks: {', '.join(info['tasks'])}; given: {given}")
+    print(f"deterministic: {'yes' if info['deterministic'] else 'no'}; "
+          f"outputs cached: {'yes' if info['cacheable'] else 'no'}")
+    if info["doc"]:
+        print(f"\n{info['doc']}")
+    print("\noptions (in a run config: options: {NAME: VALUE, ...}):")
+    print(text_table(info["options"], ["option", "type", "default", "help"]) if info["options"] else "  none")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.compare import run_cli, run_systems_cli
+
+    if args.systems:
+        if args.baseline is not None or args.against_tag or args.against_previous:
+            raise UserError("with --systems A B give only RUN (one results.json or its run folder)")
+        return run_systems_cli(args, args.candidate)
     if args.against_tag or args.against_previous:
         return _compare_against_history(args)
     if args.baseline is None:
@@ -407,6 +489,13 @@ STOP_SIGNALS = {"SIGINT": (130, "interrupted"), "SIGTERM": (143, "terminated")}
 
 
 def main(argv: list[str] | None = None) -> int:
+    from harness.stdout import closed_stdout_is_not_an_error
+
+    with closed_stdout_is_not_an_error():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     received: list[str] = []  # the signals that arrived; the first decides the exit code

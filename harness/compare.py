@@ -20,33 +20,46 @@ DEFAULT_TOLERANCE = 0.01
 DEFAULT_ALPHA = 0.05
 EPSILON = 1e-12  # a drop equal to the tolerance (up to float noise) is not a regression
 
-COMPARE_HELP = f"""\
+def compare_help() -> str:
+    """`harness compare --help`: the modes, the gate, every gated metric (from the metric registry) and exit codes."""
+    import textwrap
+
+    from harness.report.metrics import METRICS
+
+    gated = textwrap.fill(" ".join(m.name for m in METRICS), width=100, initial_indent="  ", subsequent_indent="  ")
+    claim_level = ", ".join(m.name for m in METRICS if m.claim_level)
+    return f"""\
 Compare BASELINE and CANDIDATE (results.json files, or the run folders holding them): for each system and
 metric both values, the delta and a paired test over documents (exact sign-flip permutation up to 16
 documents, else a seeded paired bootstrap), plus an exact McNemar test on the gold claims matched by one
 run but not the other, and the list of gold claims that flipped.
 
+With --systems A B RUN: two systems of one run, paired the same way (is A better than B on this gold?).
+It reports; it does not gate.
+
 Runs scored on different gold or with a different scoring signature are refused unless
 --allow-different-gold / --allow-different-signature is given (the output is then marked).
 
 Gating (--fail-on-regression): a metric regresses when it moves the wrong way (down; up for
-claims.duplicate_rate) by more than its tolerance. Tolerances are absolute; the default is
-{DEFAULT_TOLERANCE} for every metric. Set them with --tolerance METRIC=VALUE (repeatable; METRIC may be
-`default`; VALUE `off` stops gating that metric) and/or --tolerances FILE, a YAML mapping of the same
-(flags win). A system or task present in the baseline but missing from the candidate also regresses.
-With --require-significance a drop counts only if a paired test agrees (p < --alpha): the document-level
-test, or for claim-matching metrics (claims.recall, f1, macro_f1, weighted_recall) the claim-level McNemar
-test. With few documents the document-level test cannot reach significance; the output says so.
+claims.duplicate_rate and claims.excluded_content) by more than its tolerance. Tolerances are absolute;
+the default is {DEFAULT_TOLERANCE} for every metric. Set them with --tolerance METRIC=VALUE (repeatable;
+METRIC may be `default`; VALUE `off` stops gating that metric) and/or --tolerances FILE, a YAML mapping
+of the same (flags win). A system or task present in the baseline but missing from the candidate also
+regresses. With --require-significance a drop counts only if a paired test agrees (p < --alpha): the
+document-level test, or for the claim-matching metrics (below) the claim-level McNemar test. With few
+documents the document-level test cannot reach significance; the output says so.
+claim-matching metrics: {claim_level}
+A metric that is not measured (n/a) in both runs is not gated.
 
-metrics: summary.rouge1 summary.rouge2 summary.rougeL summary.rougeLsum summary.claim_coverage
-  summary.weighted_claim_coverage summary.numeric_faithfulness claims.precision claims.recall claims.f1
-  claims.macro_f1 claims.lenient_recall claims.weighted_recall claims.duplicate_rate
+metrics gated (every one, unless its tolerance is off):
+{gated}
 
 exit codes:
-  0  no regression (or --fail-on-regression not given)
+  0  no regression (or --fail-on-regression not given); also --systems
   1  regression found (with --fail-on-regression)
-  2  usage or input error (missing or malformed file, different gold or signature, unknown metric)
+  2  usage or input error (missing or malformed file, different gold or signature, unknown metric or system)
   130  interrupted (Ctrl-C); 143  terminated (SIGTERM)
+  output piped into a reader that stops early (| head) is cut short silently; the status stays the above
 """
 
 
@@ -133,8 +146,11 @@ def compare_results(baseline: dict, candidate: dict, options: CompareOptions = C
     unknown = wanted - names_a - names_b
     if unknown:
         raise UserError(f"no system named {sorted(unknown)[0]!r} in either run", None, None, "--system")
-    systems = {name: _compare_system(baseline["systems"][name], candidate["systems"][name], options)
+    systems = {name: paired_comparison(baseline["systems"][name], candidate["systems"][name], options)
                for name in sorted(names_a & names_b)}
+    for name, entry in systems.items():  # a system given the gold is a ceiling in either run
+        entry["reads_gold"] = bool(baseline["systems"][name].get("reads_gold")
+                                   or candidate["systems"][name].get("reads_gold"))
     regressions = [{"system": name, "metric": row["metric"], "baseline": row["baseline"],
                     "candidate": row["candidate"], "delta": row["delta"], "tolerance": row["tolerance"],
                     "p_value": row["p_value"], "reason": row["status"]}
@@ -182,12 +198,14 @@ def _run_info(results: dict, label: str) -> dict:
     return info
 
 
-def _compare_system(a: dict, b: dict, options: CompareOptions) -> dict:
+def paired_comparison(a: dict, b: dict, options: CompareOptions) -> dict:
+    """Two systems' result entries paired document by document (one system in two runs, or two systems of
+    one run): each metric's values, delta (b - a), paired test, and the tolerance verdict."""
     from harness.aggregate import paired_test
     from harness.report import metrics as M
 
     docs = sorted(set(a["per_doc"]) & set(b["per_doc"]))
-    claim_test, flipped = _claim_test(a, b, docs)
+    claim_test, flipped = claim_flip_test(a, b, docs)
     rows = []
     for metric in M.METRICS:
         if not a.get(metric.task) and not b.get(metric.task):
@@ -237,7 +255,7 @@ def _compare_system(a: dict, b: dict, options: CompareOptions) -> dict:
             "flipped": flipped}
 
 
-def _claim_test(a: dict, b: dict, docs: list[str]) -> tuple[dict | None, dict]:
+def claim_flip_test(a: dict, b: dict, docs: list[str]) -> tuple[dict | None, dict]:
     """Exact McNemar on gold claims matched by exactly one of the runs; and which claims flipped."""
     from harness.aggregate import mcnemar_exact
 
@@ -265,15 +283,15 @@ def has_regression(comparison: dict) -> bool:
 
 # --------------------------------------------------------------------------- rendering
 
-def _num(value: float | None, signed: bool = False) -> str:
+def fmt_num(value: float | None, signed: bool = False) -> str:
     if value is None:
-        return "–"
+        return "n/a"
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
-def _p(value: float | None) -> str:
+def fmt_p(value: float | None) -> str:
     if value is None:
-        return "–"
+        return "n/a"
     return f"{value:.2g}" if value < 0.001 else f"{value:.3f}"
 
 
@@ -284,10 +302,11 @@ def _tol(value: float | None) -> str:
 def metric_rows(comparison: dict) -> list[dict]:
     rows = []
     for name, s in comparison["systems"].items():
+        shown = name + (" (ceiling)" if s.get("reads_gold") else "")
         for r in s["metrics"]:
-            rows.append({"system": name, "metric": r["metric"], "baseline": r["baseline"], "candidate": r["candidate"],
-                         "delta": _num(r["delta"], signed=True), "p (docs)": _p(r["p_value"]),
-                         "p floor": _p(r["p_floor"]), "p < alpha": "+".join(r.get("significant_by", [])),
+            rows.append({"system": shown, "metric": r["metric"], "baseline": r["baseline"], "candidate": r["candidate"],
+                         "delta": fmt_num(r["delta"], signed=True), "p (docs)": fmt_p(r["p_value"]),
+                         "p floor": fmt_p(r["p_floor"]), "p < alpha": "+".join(r.get("significant_by", [])),
                          "tolerance": _tol(r["tolerance"]), "status": r["status"]})
     return rows
 
@@ -296,14 +315,21 @@ COLUMNS = ["system", "metric", "baseline", "candidate", "delta", "p (docs)", "p 
            "status"]
 
 
+def _legend(rows: list[dict], form: str) -> str:
+    from harness.report import legend
+
+    marks = legend.cell_marks(r.get(c) for r in rows for c in ("system", "baseline", "candidate", "delta"))
+    return {"text": legend.text, "markdown": legend.markdown}[form](COLUMNS, marks)
+
+
 def _claim_line(name: str, s: dict) -> str | None:
     ct = s.get("claim_test")
     if not ct:
         return None
     flips = s["flipped"]
     return (f"{name}: gold claims matched→missed {len(flips['matched_to_missed'])}, missed→matched "
-            f"{len(flips['missed_to_matched'])}; exact McNemar p = {_p(ct['p_value'])} "
-            f"(smallest possible {_p(ct['p_floor'])})")
+            f"{len(flips['missed_to_matched'])}; exact McNemar p = {fmt_p(ct['p_value'])} "
+            f"(smallest possible {fmt_p(ct['p_floor'])})")
 
 
 def _verdict(comparison: dict) -> str:
@@ -328,7 +354,8 @@ def to_text(comparison: dict) -> str:
     a, b = comparison["baseline"], comparison["candidate"]
     out = [f"baseline:  {a['label']}", f"candidate: {b['label']}"]
     out += [f"WARNING: {m}" for m in comparison["marks"]]
-    out += ["", text_table(metric_rows(comparison), COLUMNS), ""]
+    rows = metric_rows(comparison)
+    out += ["", text_table(rows, COLUMNS), _legend(rows, "text"), ""]
     for name, s in comparison["systems"].items():
         line = _claim_line(name, s)
         if line:
@@ -353,7 +380,8 @@ def to_markdown(comparison: dict) -> str:
     out = [f"## Comparison: {'✅' if ok else '❌'} {_verdict(comparison)}", "",
            f"baseline `{a['label']}` → candidate `{b['label']}`"]
     out += [f"\n> **Warning:** {m}" for m in comparison["marks"]]
-    out += ["", markdown_table(metric_rows(comparison), COLUMNS), ""]
+    rows = metric_rows(comparison)
+    out += ["", markdown_table(rows, COLUMNS), "", _legend(rows, "markdown"), ""]
     for name, s in comparison["systems"].items():
         line = _claim_line(name, s)
         if not line:
@@ -396,6 +424,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="count a drop as a regression only if a paired test agrees (p < alpha)")
     p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help=f"significance level (default {DEFAULT_ALPHA})")
     p.add_argument("--system", action="append", default=[], help="compare only this system (repeatable)")
+    p.add_argument("--systems", nargs=2, metavar=("A", "B"),
+                   help="instead: two systems of one run (give only RUN): harness compare --systems A B RUN")
     p.add_argument("--allow-different-gold", action="store_true", help="compare runs scored on different gold")
     p.add_argument("--allow-different-signature", action="store_true",
                    help="compare runs scored with different settings (threshold, ROUGE options, version)")
@@ -477,3 +507,29 @@ def run_cli(args: argparse.Namespace) -> int:
     options_from(args)  # bad flags fail before any file is read
     baseline, candidate = load_results(args.baseline), load_results(args.candidate)
     return report(baseline, candidate, args, (str(args.baseline), str(args.candidate)))
+
+
+GATING_FLAGS = (("fail_on_regression", "--fail-on-regression"), ("junit", "--junit"), ("tolerance", "--tolerance"),
+                ("tolerances", "--tolerances"), ("require_significance", "--require-significance"),
+                ("system", "--system"), ("allow_different_gold", "--allow-different-gold"),
+                ("allow_different_signature", "--allow-different-signature"))
+
+
+def run_systems_cli(args: argparse.Namespace, run_path: Path) -> int:
+    """`harness compare --systems A B RUN`: print the paired comparison of two systems of one run; exit 0."""
+    from harness import pairwise
+
+    given = [flag for dest, flag in GATING_FLAGS if getattr(args, dest, None)]
+    if given:
+        raise UserError(f"{given[0]} compares two runs; --systems A B RUN compares two systems of one run and "
+                        "does not gate")
+    if not 0 < args.alpha < 1:
+        raise UserError(f"alpha must be between 0 and 1, got {args.alpha}", None, None, "--alpha")
+    results = load_results(run_path)
+    a, b = args.systems
+    comparison = pairwise.compare_two_systems(results, a, b, CompareOptions(alpha=args.alpha), str(run_path))
+    fmt = "json" if args.json else args.format
+    print({"table": pairwise.to_text, "md": pairwise.to_markdown, "json": pairwise.to_json}[fmt](comparison), end="")
+    if args.markdown:
+        atomic_write(args.markdown, pairwise.to_markdown(comparison))
+    return 0

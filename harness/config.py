@@ -59,6 +59,15 @@ class Option:
     maximum: float | None = None
 
 
+def kind_name(kind: type | str) -> str:
+    """An option kind as users read it: int, float, str, bool, or a list of strings."""
+    if kind == "argv":
+        return "list of strings (program and arguments)"
+    if kind == "strings":
+        return "list of strings"
+    return kind if isinstance(kind, str) else kind.__name__
+
+
 def _kind_name(kind: type | str) -> str:
     return kind if isinstance(kind, str) else kind.__name__
 

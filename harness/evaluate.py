@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from harness import aggregate
@@ -18,8 +18,13 @@ class Evaluation:
 
 
 def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreSettings = ScoreSettings(),
-             scorer: Scorer | None = None) -> Evaluation:
+             scorer: Scorer | None = None, reads_gold: Collection[str] = ()) -> Evaluation:
+    """Score every system; `reads_gold` names the systems that were given the gold (ceilings, not competitors)."""
+    from harness.degenerate import degenerate_outputs
+
     scorer = scorer or Scorer(corpus, settings)
+    predictions = list(predictions)
+    warnings = degenerate_outputs(predictions)
     by_system: dict[str, dict[str, Prediction]] = {}
     for p in predictions:
         by_system.setdefault(p.system, {})[p.doc_id] = p
@@ -32,6 +37,8 @@ def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreS
                   for d in sorted(corpus.documents, key=lambda d: d.doc_id)]
         doc_scores += scores
         systems[name] = system_result(scores, settings, missing)
+        systems[name]["reads_gold"] = name in reads_gold
+        systems[name]["warnings"] = warnings.get(name, [])
     results = {
         "signature": scorer.signature(),
         "gold_sha256": corpus.sha256,
@@ -53,19 +60,33 @@ def system_result(scores: list[DocScore], settings: ScoreSettings, missing: list
     for s in scores:
         entry: dict = {}
         if s.summary is not None:
-            entry["summary"] = aggregate.summary_doc(s)
+            entry["summary"] = _coverage_or_null(aggregate.summary_doc(s), s.summary.coverage.total)
         if s.claims is not None:
             entry["claims"] = aggregate.claim_doc(s)
         if s.failure:
             entry["failure"] = s.failure
         per_doc[s.doc_id] = entry
+    summary = aggregate.summary_scores(scores, settings.bootstrap, settings.seed)
+    if summary is not None:
+        summary = _coverage_or_null(summary, sum(s.summary.coverage.total for s in scores if s.summary is not None))
     return {
-        "summary": aggregate.summary_scores(scores, settings.bootstrap, settings.seed),
+        "summary": summary,
         "claims": aggregate.claim_scores(scores, settings.bootstrap, settings.seed),
         "per_doc": per_doc,
         "failures": sum(1 for s in scores if s.failure and s.failure != "missing prediction"),
         "missing": missing,
     }
+
+
+COVERAGE_KEYS = ("claim_coverage", "weighted_claim_coverage", "version_weighted_claim_coverage",
+                 "claim_coverage_vs_reference")
+
+
+def _coverage_or_null(summary: dict, gold_claims: int) -> dict:
+    """Claim coverage is not measured where there are no gold claims to cover: null, never 0."""
+    if gold_claims:
+        return summary
+    return {**summary, **{key: None for key in COVERAGE_KEYS}}
 
 
 def decision_log(doc_scores: list[DocScore], predictions: dict[tuple[str, str], Prediction]) -> list[dict]:

@@ -18,7 +18,6 @@ from harness.records import (
 
 SCHEMA_VERSION = 1
 SUMMARY_WORD_LIMITS = {"headline": (1, 30), "short": (50, 80), "long": (120, 180)}
-BUNDLED_GOLD = Path(__file__).resolve().parent.parent / "gold"
 
 
 @dataclass
@@ -35,7 +34,10 @@ class Origins:
 
 
 def default_gold_path() -> Path:
-    return BUNDLED_GOLD
+    """The bundled corpus: package data when installed from a wheel, gold/ in a checkout."""
+    from harness.resources import bundled
+
+    return bundled("gold")
 
 
 # --------------------------------------------------------------------------- parsing

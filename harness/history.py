@@ -73,8 +73,15 @@ def _v2_lookup_indexes(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX runs_by_series ON runs (gold_sha256, signature, run_time)")
 
 
+def _v3_interval_names(conn: sqlite3.Connection) -> None:
+    """Interval bounds named like every other interval: claims.f1_ci95.lo became claims.f1.ci95.lo (and
+    claims.f1_ci95_docs_then_claims.lo claims.f1.ci95_docs_then_claims.lo), as summary.rougeL.ci95.lo is."""
+    conn.execute("UPDATE OR REPLACE metric_values SET metric = replace(metric, '_ci95', '.ci95')"
+                 " WHERE metric GLOB '*[a-z0-9]_ci95*'")
+
+
 # Append-only: a released migration is never edited; a schema change is a new function at the end.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_tables, _v2_lookup_indexes)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_tables, _v2_lookup_indexes, _v3_interval_names)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -262,7 +269,8 @@ def flatten(results: dict) -> list[tuple[str, str, str, float]]:
     """Every numeric value as (system, doc_id, metric, value); doc_id "" is the system's aggregate.
 
     Names follow the JSON path: "claims.f1", "summary.rougeL" (its F-measure; ".precision" and
-    ".recall" too), "claims.f1_ci95.lo"; plus "failures" and "missing" (a count) per system.
+    ".recall" too); intervals are METRIC.ci95.lo/.hi ("summary.rougeL.ci95.lo", "claims.f1.ci95.hi",
+    "claims.f1.ci95_docs_then_claims.lo"); plus "failures" and "missing" (a count) per system.
     """
     rows: list[tuple[str, str, str, float]] = []
     for system, entry in results.get("systems", {}).items():
@@ -291,10 +299,17 @@ def _numbers(name: str, obj: object) -> Iterator[tuple[str, float]]:
         if "fmeasure" in obj:
             yield from _numbers(name, obj["fmeasure"])
         for key, value in obj.items():
-            yield from _numbers(f"{name}.{key}", value)
+            yield from _numbers(f"{name}.{_interval_name(str(key))}", value)
     elif isinstance(obj, list) and len(obj) == 2 and all(_is_number(x) for x in obj):
         yield from _numbers(f"{name}.lo", obj[0])
         yield from _numbers(f"{name}.hi", obj[1])
+
+
+def _interval_name(key: str) -> str:
+    """results.json names the claim F1 interval f1_ci95 (a sibling of f1); history names it f1.ci95, the
+    pattern of summary.rougeL.ci95, so every interval is METRIC.ci95[_METHOD].lo/.hi."""
+    metric, sep, rest = key.partition("_ci95")
+    return f"{metric}.ci95{rest}" if sep and metric else key
 
 
 def _is_number(x: object) -> bool:
@@ -399,7 +414,8 @@ class Point:
 
 @dataclass(frozen=True)
 class Series:
-    """One system's metric over runs that share gold and scoring signature (only such runs are comparable)."""
+    """One system's metric over runs of one configuration that share gold and scoring signature (only such runs
+    are comparable: a `lead-3` in another run config is another system that happens to share the name)."""
 
     system: str
     metric: str
@@ -407,6 +423,8 @@ class Series:
     gold_sha256: str
     signature: str
     points: tuple[Point, ...]
+    config: str = ""  # the run config's name (`default` for configs/default.yaml); "" for `harness score` runs
+    reads_gold: bool = False  # the system was given the gold answers: a ceiling, not a competitor
 
     @property
     def signature_id(self) -> str:
@@ -414,7 +432,8 @@ class Series:
 
     @property
     def label(self) -> str:
-        return f"gold {self.gold_sha256[:12]} · signature {self.signature_id}"
+        return (f"config {self.config or '(none: harness score)'} · gold {self.gold_sha256[:12]} · "
+                f"signature {self.signature_id}")
 
 
 def direction(metric: str) -> int:
@@ -433,12 +452,13 @@ def is_regression(previous: float, value: float, metric: str, tolerance: float =
 
 def trend(conn: sqlite3.Connection, metric: str = DEFAULT_METRIC, systems: Sequence[str] | None = None,
           doc_id: str = SYSTEM_LEVEL, last: int | None = None, tolerance: float = DEFAULT_TOLERANCE,
-          current: dict | None = None) -> list[Series]:
+          current: dict | None = None, tag: str | None = None) -> list[Series]:
     """The metric per system and series, oldest first, with each run's change from the previous run.
 
     `current` adds a results object not recorded yet as the newest point (for a report written
     before its run is recorded). `last` keeps the last N points of each series; changes are
     computed before cutting, so the first kept point still compares with its predecessor.
+    `tag` keeps only the runs with that tag (each point's change is then from the previous such run).
     """
     sql = ("SELECT r.id, r.run_time, r.tag, r.git_commit, r.gold_sha256, r.signature, m.system, m.value"
            " FROM metric_values m JOIN runs r ON r.id = m.run_id WHERE m.metric = ? AND m.doc_id = ?")
@@ -446,21 +466,59 @@ def trend(conn: sqlite3.Connection, metric: str = DEFAULT_METRIC, systems: Seque
     if systems:
         sql += f" AND m.system IN ({', '.join('?' * len(systems))})"
         params += list(systems)
+    if tag:
+        sql += " AND r.tag = ?"
+        params.append(tag)
     rows = conn.execute(sql + " ORDER BY r.run_time, r.id", params).fetchall()
+    configs = config_names(conn, {row[0] for row in rows})
+    gold_readers = ceilings(conn, {row[0] for row in rows})
+    rows = [(*row, configs.get(row[0], "")) for row in rows]
     if current is not None:
+        gold_readers |= {(None, name) for name, entry in current.get("systems", {}).items()
+                         if isinstance(entry, dict) and entry.get("reads_gold")}
+    if current is not None and (not tag or run_info(current, None).tag == tag):
         rows += _current_rows(conn, current, metric, systems, doc_id)
-    grouped: dict[tuple[str, str, str], list[Point]] = {}
-    for run_id, run_time, tag, commit, gold, signature, system, value in rows:
-        grouped.setdefault((system, gold, signature), []).append(Point(run_id, run_time, tag, commit, value))
+    grouped: dict[tuple[str, str, str, str], list[Point]] = {}
+    for run_id, run_time, run_tag, commit, gold, signature, system, value, config in rows:
+        grouped.setdefault((system, config, gold, signature), []).append(Point(run_id, run_time, run_tag, commit, value))
     out = []
-    for (system, gold, signature), points in grouped.items():
+    for (system, config, gold, signature), points in grouped.items():
         marked = [points[0]] + [
             replace(p, change=p.value - prev.value, regression=is_regression(prev.value, p.value, metric, tolerance))
             for prev, p in zip(points, points[1:])]
         if last is not None:
             marked = marked[-last:] if last > 0 else []
-        out.append(Series(system, metric, doc_id, gold, signature, tuple(marked)))
-    return sorted(out, key=lambda s: (s.system, s.points[0].run_time if s.points else "", s.gold_sha256))
+        reads = any((p.run_id, system) in gold_readers for p in points)
+        out.append(Series(system, metric, doc_id, gold, signature, tuple(marked), config, reads))
+    return sorted(out, key=lambda s: (s.system, s.config, s.points[0].run_time if s.points else "", s.gold_sha256))
+
+
+def config_name(results: dict) -> str:
+    """The run config's name from a results' manifest (`default`); "" for runs without one (harness score)."""
+    manifest = results.get("manifest") if isinstance(results.get("manifest"), dict) else {}
+    config = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
+    return _str(config.get("name")) or ""
+
+
+def ceilings(conn: sqlite3.Connection, run_ids: set[int]) -> set[tuple[int | None, str]]:
+    """(run id, system) for each system that was given the gold in those runs (results' reads_gold)."""
+    if not run_ids:
+        return set()
+    ids = sorted(run_ids)
+    rows = conn.execute(f"SELECT runs.id, s.key FROM runs, json_each(runs.results_json, '$.systems') AS s"
+                        f" WHERE runs.id IN ({', '.join('?' * len(ids))}) AND json_extract(s.value, '$.reads_gold') = 1",
+                        ids).fetchall()
+    return {(run_id, system) for run_id, system in rows}
+
+
+def config_names(conn: sqlite3.Connection, run_ids: set[int]) -> dict[int, str]:
+    """run id → its run config's name, read from the stored results (once per run)."""
+    if not run_ids:
+        return {}
+    ids = sorted(run_ids)
+    rows = conn.execute(f"SELECT id, json_extract(results_json, '$.manifest.config.name') FROM runs"
+                        f" WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()
+    return {run_id: name if isinstance(name, str) else "" for run_id, name in rows}
 
 
 def _current_rows(conn: sqlite3.Connection, results: dict, metric: str, systems: Sequence[str] | None,
@@ -469,7 +527,8 @@ def _current_rows(conn: sqlite3.Connection, results: dict, metric: str, systems:
     info = run_info(results, None)
     if conn.execute("SELECT 1 FROM runs WHERE content_sha256 = ?", (info.content_sha256,)).fetchone():
         return []
-    return [(None, info.run_time, info.tag, info.git_commit, info.gold_sha256, info.signature, system, value)
+    return [(None, info.run_time, info.tag, info.git_commit, info.gold_sha256, info.signature, system, value,
+             config_name(results))
             for system, doc, name, value in flatten(results)
             if name == metric and doc == doc_id and (not systems or system in systems)]
 
@@ -483,13 +542,32 @@ def recorded_documents(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT DISTINCT doc_id FROM metric_values WHERE doc_id != '' ORDER BY doc_id")]
 
 
+def systems_with(conn: sqlite3.Connection, metric: str, doc_id: str = SYSTEM_LEVEL) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT system FROM metric_values WHERE metric = ? AND doc_id = ?"
+                                       " ORDER BY system", (metric, doc_id))]
+
+
+def without_points(db_path: Path, metric: str, series: Sequence[Series], systems: Sequence[str] | None = None,
+                   doc_id: str = SYSTEM_LEVEL) -> list[str]:
+    """The systems asked for (or, none asked, every recorded one) that have no point of `metric`."""
+    conn = connect(db_path, create=False)
+    try:
+        wanted = list(systems) if systems else recorded_systems(conn)
+    finally:
+        conn.close()
+    shown = {s.system for s in series}
+    return [name for name in wanted if name not in shown]
+
+
 def recorded_systems(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT DISTINCT system FROM metric_values ORDER BY system")]
 
 
 def history(db_path: Path, metric: str = DEFAULT_METRIC, systems: Sequence[str] | None = None,
-            doc_id: str = SYSTEM_LEVEL, last: int | None = None, tolerance: float = DEFAULT_TOLERANCE) -> list[Series]:
-    """The trend from a database on disk; unknown metric, system or document is a UserError naming what exists."""
+            doc_id: str = SYSTEM_LEVEL, last: int | None = None, tolerance: float = DEFAULT_TOLERANCE,
+            tag: str | None = None) -> list[Series]:
+    """The trend from a database on disk; unknown metric, system, document or tag is a UserError naming what exists,
+    and so is a metric that has no point for any system asked for."""
     if last is not None and last < 1:
         raise UserError("must be at least 1", None, None, "--last")
     if tolerance < 0:
@@ -505,16 +583,65 @@ def history(db_path: Path, metric: str = DEFAULT_METRIC, systems: Sequence[str] 
         if doc_id and doc_id not in recorded_documents(conn):
             raise UserError(f"no document {doc_id!r} recorded (recorded: {', '.join(recorded_documents(conn))})",
                             db_path, None, "--doc")
+        if tag and not conn.execute("SELECT 1 FROM runs WHERE tag = ?", (tag,)).fetchone():
+            tags = [r[0] for r in conn.execute("SELECT DISTINCT tag FROM runs WHERE tag IS NOT NULL ORDER BY tag")]
+            raise UserError(f"no run tagged {tag!r} (tags: {', '.join(tags) or 'none'})", db_path, None, "--tag")
         metrics = recorded_metrics(conn, per_doc=bool(doc_id))
         if metric not in metrics:
             raise UserError(f"no metric {metric!r} recorded (recorded: {', '.join(metrics)})", db_path, None, "--metric")
-        series = trend(conn, metric, systems, doc_id, last, tolerance)
+        series = trend(conn, metric, systems, doc_id, last, tolerance, tag=tag)
         if not series:
-            what = f"document {doc_id!r}" if doc_id else "the systems asked for"
-            raise UserError(f"no values of {metric} for {what}", db_path, None, "--doc" if doc_id else "--metric")
+            who = f"system {', '.join(systems)}" if systems else "any system"
+            where = f" on document {doc_id!r}" if doc_id else ""
+            runs = f" tagged {tag!r}" if tag else ""
+            raise UserError(f"{metric} has no points for {who}{where} in the runs{runs} recorded: it was not measured "
+                            f"there (no such task, or no gold to measure it on, e.g. claims on a corpus without gold "
+                            f"claims); systems with points: {', '.join(systems_with(conn, metric, doc_id)) or 'none'}",
+                            db_path, None, "--metric")
         return series
     finally:
         conn.close()
+
+
+# --------------------------------------------------------------------------- listing and deleting runs
+
+def list_runs(db_path: Path, tag: str | None = None) -> list[dict]:
+    """Every recorded run (or those with `tag`), oldest first: what `harness history list` shows."""
+    conn = connect(db_path, create=False)
+    try:
+        sql = ("SELECT id, run_time, tag, git_commit, gold_sha256, signature, source,"
+               " json_extract(results_json, '$.manifest.config.name') FROM runs")
+        rows = conn.execute(sql + (" WHERE tag = ?" if tag else "") + " ORDER BY run_time, id",
+                            (tag,) if tag else ()).fetchall()
+        systems: dict[int, list[str]] = {}
+        for run_id, system in conn.execute("SELECT DISTINCT run_id, system FROM metric_values ORDER BY system"):
+            systems.setdefault(run_id, []).append(system)
+    finally:
+        conn.close()
+    return [{"run": run_id, "time": run_time, "tag": run_tag, "commit": commit, "config": config or "",
+             "gold": gold, "signature": signature,
+             "signature_id": hashlib.sha256(signature.encode("utf-8")).hexdigest()[:8],
+             "systems": systems.get(run_id, []), "source": source}
+            for run_id, run_time, run_tag, commit, gold, signature, source, config in rows]
+
+
+def delete_runs(db_path: Path, run_ids: Sequence[int]) -> list[dict]:
+    """Delete runs and all their values in one transaction; every id must exist (else nothing is deleted)."""
+    conn = connect(db_path, create=False)
+    try:
+        with database_errors(db_path):
+            found = {row[0]: row for row in conn.execute(
+                f"SELECT id, run_time, tag FROM runs WHERE id IN ({', '.join('?' * len(run_ids))})", list(run_ids))}
+            unknown = [i for i in run_ids if i not in found]
+            if unknown:
+                known = [r[0] for r in conn.execute("SELECT id FROM runs ORDER BY id")]
+                raise UserError(f"no run {unknown[0]} recorded (runs: {', '.join(map(str, known)) or 'none'}); "
+                                "nothing deleted", db_path, None, "RUN")
+            with _immediate(conn):
+                conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in run_ids])
+    finally:
+        conn.close()
+    return [{"run": found[i][0], "time": found[i][1], "tag": found[i][2]} for i in run_ids]
 
 
 # --------------------------------------------------------------------------- comparing against history
@@ -590,13 +717,14 @@ def format_history(series: Sequence[Series], tolerance: float = DEFAULT_TOLERANC
         rows = [{"run": p.run_id if p.run_id is not None else "now", "time": p.run_time[:19].replace("T", " "),
                  "tag": p.tag or "", "commit": (p.git_commit or "")[:10], "value": value, "change": change,
                  "flag": "REGRESSION" if p.regression else ""} for p, value, change in zip(s.points, values, changes)]
-        blocks.append(text_table(rows, TABLE_COLUMNS, title=f"{s.metric} · system {s.system}{where} · {s.label}"))
+        name = s.system + (" (ceiling: reads the gold answers)" if s.reads_gold else "")
+        blocks.append(text_table(rows, TABLE_COLUMNS, title=f"{s.metric} · system {name}{where} · {s.label}"))
     signatures = {s.signature_id: s.signature for s in series}
     legend = [f"  {k}: {v}" for k, v in signatures.items()]
     worse = {1: "a drop", -1: "a rise", 0: None}[direction(series[0].metric)] if series else None
     rule = (f"REGRESSION: {worse} of more than {tolerance:g} from the previous run of the same series."
             if worse else "This metric has no better direction; no run is flagged.")
-    return "\n\n".join(blocks) + "\n\n" + rule + "\nRuns on other gold or another signature are separate series.\n" \
+    return "\n\n".join(blocks) + "\n\n" + rule + "\nRuns of another config, on other gold or with another signature are separate series.\n" \
         + "signatures:\n" + "\n".join(legend)
 
 
@@ -614,7 +742,7 @@ def _value(value: float, metric: str, signed: bool = False) -> str:
 
 def series_json(series: Sequence[Series]) -> list[dict]:
     return [{"system": s.system, "metric": s.metric, "doc_id": s.doc_id or None, "gold_sha256": s.gold_sha256,
-             "signature": s.signature,
+             "signature": s.signature, "config": s.config or None, "reads_gold": s.reads_gold,
              "points": [{"run_id": p.run_id, "time": p.run_time, "tag": p.tag, "git_commit": p.git_commit,
                          "value": p.value, "change": p.change, "regression": p.regression} for p in s.points]}
             for s in series]

@@ -16,7 +16,7 @@ TASKS = ("summary", "claims")
 Span = tuple[int, int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Region:
     start: int
     end: int
@@ -58,8 +58,60 @@ class Summary:
     claims: tuple[str, ...] = ()
 
 
+def _story_pieces(text: str, regions: tuple[Region, ...]) -> list[tuple[int, int]]:
+    """(start, end) in `text` of each headline/body region, in order; the whole text where there are none."""
+    pieces = [(r.start, r.end) for r in regions if r.in_story]
+    return pieces or [(0, len(text))]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What a model may read of a document: its text, page layout and metadata, never the gold answers.
+
+    Adapters receive this, not the Document. It holds only strings and Regions (slots, no reference back
+    to a Document or Corpus), so no claim or reference summary is reachable from it. A claim's span is
+    always a pair of offsets into `text`; `story_span` converts a span found in `story_text()`.
+    """
+
+    doc_id: str
+    text: str
+    regions: tuple[Region, ...] = ()
+    headline: str = ""
+    date: str = ""
+    outlet: str = ""
+
+    def story_text(self) -> str:
+        """The main story only (headline and body regions, joined by a newline); the whole text where no
+        regions exist. Its offsets differ from `text`'s: convert with `story_span`."""
+        return "\n".join(self.text[start:end] for start, end in _story_pieces(self.text, self.regions))
+
+    def story_span(self, start: int, end: int) -> Span:
+        """A span of `story_text()` as the span of `text` it came from (the form PredictedClaim.span takes)."""
+        pieces = _story_pieces(self.text, self.regions)
+        length = sum(e - s for s, e in pieces) + len(pieces) - 1
+        if not 0 <= start <= end <= length:
+            raise ValueError(f"span ({start}, {end}) is outside the story text ({length} characters)")
+        return _to_text(pieces, start, is_start=start < end), _to_text(pieces, end, is_start=False)
+
+
+def _to_text(pieces: list[tuple[int, int]], offset: int, is_start: bool) -> int:
+    """An offset in the newline-joined pieces as an offset in the text. An offset on a joining newline is the
+    end of the piece before it, or (for the start of a non-empty span) the start of the piece after it."""
+    cursor = 0
+    for i, (start, end) in enumerate(pieces):
+        size = end - start
+        if offset < cursor + size or (offset == cursor + size and not (is_start and i + 1 < len(pieces))):
+            return start + offset - cursor
+        cursor += size + 1
+        if offset < cursor:  # on the newline joining piece i and i + 1
+            return pieces[i + 1][0] if is_start else end
+    return pieces[-1][1]
+
+
 @dataclass(frozen=True)
 class Document:
+    """A gold document: the source a model reads plus the gold answers (claims, reference summaries)."""
+
     doc_id: str
     text: str
     outlet: str = ""
@@ -69,10 +121,13 @@ class Document:
     claims: tuple[Claim, ...] = ()
     summaries: tuple[Summary, ...] = ()
 
+    def source(self) -> Source:
+        """The part a model may read: everything but the claims and the reference summaries."""
+        return Source(self.doc_id, self.text, self.regions, self.headline, self.date, self.outlet)
+
     def story_text(self) -> str:
         """The main story only (headline and body regions); the whole text where no regions exist."""
-        story = [self.text[r.start:r.end] for r in self.regions if r.in_story]
-        return "\n".join(story) if story else self.text
+        return self.source().story_text()
 
     def excluded_text(self) -> list[str]:
         return [self.text[r.start:r.end] for r in self.regions if not r.in_story]

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness.adapters.base import Adapter, AdapterError, BadOutput, Output, call_with_timeout
-from harness.cache import Cache, document_sha256, entry_key
+from harness.adapters.base import Adapter, AdapterError, BadOutput, Output, call_with_timeout, given_to
+from harness.cache import Cache, entry_key, input_sha256
 from harness.config import CorpusConfig, RunConfig, SystemConfig
 from harness.errors import UserError
 from harness.io import atomic_write, dumps_canonical
@@ -145,12 +145,16 @@ def build_systems(config: RunConfig, tasks: tuple[str, ...]) -> list[System]:
 
 
 def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
-    """All of a system's tasks on one document, through the cache; failures become a message, not an exception."""
+    """All of a system's tasks on one document, through the cache; failures become a message, not an exception.
+
+    The adapter is given only the document's Source, unless it declares that it reads the gold.
+    """
     adapter = system.adapter
     outputs: dict[str, Output] = {}
     failures: list[str] = []
     meta: dict = {"cache": {}, "seconds": 0.0}
-    doc_hash = document_sha256(doc)
+    doc_hash = input_sha256(doc, adapter.reads_gold)
+    given = given_to(adapter, doc)
     for task in system.tasks:
         key = entry_key(adapter.name, str(adapter.version), adapter.options_hash(), doc_hash, task)
         use_cache = cache is not None and adapter.cacheable
@@ -168,7 +172,7 @@ def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
         started = time.perf_counter()
         failure, raw, keep = None, None, True  # a malformed answer is kept (a rerun gives the same); transit errors not
         try:
-            outputs[task] = call_with_timeout(adapter, doc, task, system.config.timeout)
+            outputs[task] = call_with_timeout(adapter, given, task, system.config.timeout)
         except UserError:
             raise
         except BadOutput as err:
@@ -253,7 +257,7 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     _start_outputs(out_dir)
     write_predictions(out_dir / "predictions.jsonl", predictions, systems)
     s0 = time.perf_counter()
-    evaluation = evaluate(corpus, predictions, settings)
+    evaluation = evaluate(corpus, predictions, settings, reads_gold={s.name for s in systems if s.adapter.reads_gold})
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag)
@@ -358,7 +362,8 @@ def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cac
             s.name: {"adapter": s.config.adapter, "adapter_version": str(s.adapter.version), "package": s.package,
                      "package_version": s.package_version, "tasks": list(s.tasks), "options": _jsonable(s.adapter.settings),
                      "options_hash": s.adapter.options_hash(), "fingerprint": s.adapter.fingerprint(),
-                     "deterministic": bool(s.adapter.deterministic), "timeout": s.config.timeout,
+                     "deterministic": bool(s.adapter.deterministic), "reads_gold": bool(s.adapter.reads_gold),
+                     "timeout": s.config.timeout,
                      "runtime": s.adapter.runtime_info()}
             for s in systems
         },

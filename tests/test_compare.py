@@ -41,9 +41,9 @@ def runs(tmp_path_factory):
     paths = {name: root / name / "run" / "results.json" for name in names}
     # the signature is all compare reads of the settings: the same run as if scored at threshold 0.5
     text = paths["base"].read_text(encoding="utf-8")
-    assert "|thr:0.40|" in text
+    assert "|thr:0.45|" in text
     paths["threshold"] = root / "threshold.json"
-    paths["threshold"].write_text(text.replace("|thr:0.40|", "|thr:0.50|"), encoding="utf-8")
+    paths["threshold"].write_text(text.replace("|thr:0.45|", "|thr:0.50|"), encoding="utf-8")
     return {"root": root, "corpus": corpus, "paths": paths, "results": dict(zip(names, results))}
 
 
@@ -195,7 +195,7 @@ def test_refuses_different_gold(runs, cli):
 def test_refuses_different_signature(runs, cli):
     proc = cli(runs["paths"]["base"], runs["paths"]["threshold"])
     assert proc.returncode == 2
-    assert "thr:0.40 vs thr:0.50" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "thr:0.45 vs thr:0.50" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     allowed = cli(runs["paths"]["base"], runs["paths"]["threshold"], "--allow-different-signature",
                       "--format", "md")
     assert allowed.returncode == 0
@@ -286,3 +286,51 @@ def test_compare_results_on_loaded_dicts(runs):
 def _num(value) -> str:
     """Counts print as integers, rates with three decimals (the tables' convention)."""
     return str(value) if isinstance(value, int) else f"{value:.3f}"
+
+
+# --------------------------------------------------------------------------- two systems of one run
+
+
+def test_two_systems_of_one_run_are_paired_like_two_runs(runs, cli):
+    """alpha gives every gold claim, beta all but DROP_BASE per document: hand-computed values and tests."""
+    corpus = runs["corpus"]
+    done = cli("--systems", "beta", "alpha", runs["paths"]["base"], "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["a"], result["b"], result["documents"]) == ("beta", "alpha", 5)
+    rows = {r["metric"]: r for r in result["metrics"]}
+    n_gold = sum(len([c for c in d.claims if not c.optional]) for d in corpus.documents)
+    dropped = DROP_BASE * len(corpus.documents)
+    recall = (n_gold - dropped) / n_gold
+    f1 = rows["claims.f1"]
+    assert f1["a"] == pytest.approx(2 * recall / (1 + recall)) and f1["b"] == 1.0
+    # every document moves the same way: the exact sign-flip test's p is its floor, 2 / 2^5
+    assert f1["p_value"] == pytest.approx(2 / 2 ** 5) and f1["p_floor"] == pytest.approx(2 / 2 ** 5)
+    # McNemar: 10 claims matched only by alpha, none only by beta: p = 2 * 0.5^10
+    assert result["claim_test"]["only_a"] == 0 and result["claim_test"]["only_b"] == dropped
+    assert result["claim_test"]["p_value"] == pytest.approx(2 * 0.5 ** dropped)
+    assert f1["significant_by"] == ["claims"] and f1["better"] == "alpha"
+    assert rows["claims.precision"]["delta"] == 0 and rows["claims.precision"]["better"] is None
+    assert rows["summary.rougeL"]["delta"] == 0  # the same summaries
+    only_alpha = {(x["doc_id"], x["gold_id"]) for x in result["matched_only_by"]["b"]}
+    assert only_alpha == {(d.doc_id, g) for d in corpus.documents for g in dropped_ids(d, DROP_BASE)}
+    assert "with 5 paired documents the document-level test cannot reach p < 0.05 (smallest possible p = 0.0625)" \
+        in result["notes"]
+
+
+def test_two_systems_text_and_refusals(runs, cli):
+    done = compare(runs, "--systems", "beta", "alpha", runs["paths"]["base"])
+    assert done.returncode == 0, done.stderr
+    assert "alpha against beta, paired over 5 documents" in done.stdout
+    assert done.stdout.strip().endswith("result: better: alpha on claims.recall (claims); alpha on claims.f1 (claims); "
+                                        "alpha on claims.macro_f1 (claims); alpha on claims.weighted_recall (claims); "
+                                        "alpha on claims.version_weighted_recall (claims)")
+    assert "  delta      alpha minus beta" in done.stdout
+    for args, message in [
+        (("--systems", "beta", "alpah", runs["paths"]["base"]), "unknown system 'alpah'; did you mean 'alpha'?"),
+        (("--systems", "beta", "alpha", runs["paths"]["base"], "--fail-on-regression"),
+         "--fail-on-regression compares two runs"),
+        (("--systems", "beta", "alpha", runs["paths"]["base"], runs["paths"]["again"]), "give only RUN"),
+    ]:
+        refused = cli(*args)
+        assert refused.returncode == 2 and message in refused.stderr and len(refused.stderr.splitlines()) == 1

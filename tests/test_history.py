@@ -149,7 +149,7 @@ def test_record_run_stores_every_value_in_one_run(tmp_path, golds):
     assert value("summary.rougeL", "doc_b") == pytest.approx(want_b.fmeasure)
     assert value("summary.rougeL.recall", "doc_b") == pytest.approx(want_b.recall)
     assert value("summary.rougeL") == pytest.approx((1.0 + want_b.fmeasure) / 2)
-    lo, hi = value("claims.f1_ci95.lo"), value("claims.f1_ci95.hi")
+    lo, hi = value("claims.f1.ci95.lo"), value("claims.f1.ci95.hi")
     assert lo <= hi
     assert value("missing") == 0 and value("failures") == 0
 
@@ -409,15 +409,20 @@ def test_a_version_0_database_is_migrated(tmp_path):
 def test_a_version_1_database_keeps_its_runs_when_migrated(tmp_path):
     db = tmp_path / "h.sqlite"
     conn = history.connect(db, target=1)
-    history.store(conn, _minimal(0.5, 0.0, 3, 0))
+    run_id, _ = history.store(conn, _minimal(0.5, 0.0, 3, 0))
+    # the interval names a version 1 or 2 database holds
+    conn.execute("INSERT INTO metric_values VALUES (?, 'model', '', 'claims.f1_ci95.lo', 0.25),"
+                 " (?, 'model', '', 'claims.f1_ci95_docs_then_claims.hi', 0.75)", (run_id, run_id))
     conn.close()
     assert rows(db, "PRAGMA user_version") == [(1,)]
     assert not rows(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'metric_values_by_metric'")
 
     (s,) = history.history(db, "claims.f1")  # opening migrates
     assert [p.value for p in s.points] == [0.5]
-    assert rows(db, "PRAGMA user_version") == [(2,)]
+    assert rows(db, "PRAGMA user_version") == [(history.SCHEMA_VERSION,)] == [(3,)]
     assert rows(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'metric_values_by_metric'")
+    assert rows(db, "SELECT metric, value FROM metric_values WHERE metric LIKE '%ci95%' ORDER BY metric") == [
+        ("claims.f1.ci95.lo", 0.25), ("claims.f1.ci95_docs_then_claims.hi", 0.75)]
 
 
 def test_a_newer_or_foreign_database_is_one_line_error(tmp_path, capsys):

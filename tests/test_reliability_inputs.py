@@ -281,7 +281,8 @@ def test_bad_run_config_is_one_line_exit_2(tmp_path, monkeypatch, capsys, name, 
 
 def test_missing_directory_or_unreadable_config(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert one_line_error(capsys, ["run", "--config", "nope.yaml"]) == "nope.yaml: file not found"
+    assert one_line_error(capsys, ["run", "--config", "nope.yaml"]) == \
+        "nope.yaml: file not found (bundled configs: default, local-llm; e.g. --config default)"
     assert one_line_error(capsys, ["run", "--config", str(tmp_path)]) == f"{tmp_path}: is a directory, expected a file"
     (tmp_path / "latin1.yaml").write_bytes(b"description: caf\xe9\n" + LEAD.encode())
     assert one_line_error(capsys, ["run", "--config", "latin1.yaml"]) == "latin1.yaml: not valid UTF-8 (byte 16)"

@@ -137,10 +137,13 @@ def test_leaderboard_csv_matches_json(run):
             assert (row[m.name] == "") if value is None else float(row[m.name]) == value, (row["system"], m.name)
             checked += 1
         if system.get("summary"):
-            assert [float(row["summary.rougeL.ci_low"]), float(row["summary.rougeL.ci_high"])] == \
+            assert [float(row["summary.rougeL.ci95.lo"]), float(row["summary.rougeL.ci95.hi"])] == \
                 system["summary"]["rougeL"]["ci95"]
         if system.get("claims"):
-            assert [float(row["claims.f1.ci_low"]), float(row["claims.f1.ci_high"])] == system["claims"]["f1_ci95"]
+            assert [float(row["claims.f1.ci95.lo"]), float(row["claims.f1.ci95.hi"])] == system["claims"]["f1_ci95"]
+            assert [float(row["claims.f1.ci95_docs_then_claims.lo"]), float(row["claims.f1.ci95_docs_then_claims.hi"])] \
+                == system["claims"]["f1_ci95_docs_then_claims"]
+        assert row["reads_gold"] == "False"
         assert int(row["failures"]) == system["failures"]
     assert checked >= 3 * 7
 
@@ -158,7 +161,7 @@ def test_leaderboard_markdown_and_text_match_json(run):
             if m.label not in row or not system.get(m.task):
                 continue
             value, ci = m.value(system[m.task]), m.ci(system[m.task])
-            expected = "–" if value is None else str(value) if isinstance(value, int) else f"{value:.3f}"
+            expected = "n/a" if value is None else str(value) if isinstance(value, int) else f"{value:.3f}"
             if ci:
                 expected += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
             assert row[m.label] == expected, (row["system"], m.name)
@@ -196,7 +199,7 @@ def test_per_document_tables_match_json(run):
             assert float(row["summary.rougeL"]) == entry["summary"]["rougeL"]["fmeasure"]
             assert md["RL"] == f"{entry['summary']['rougeL']['fmeasure']:.3f}"
         else:
-            assert row["summary.rougeL"] == "" and md["RL"] == "–"
+            assert row["summary.rougeL"] == "" and md["RL"] == "n/a"
         if "claims" in entry:
             c = entry["claims"]
             assert (float(row["claims.precision"]), float(row["claims.recall"]), float(row["claims.f1"])) == \
@@ -208,7 +211,7 @@ def test_per_document_tables_match_json(run):
 def test_sensitivity_rescored_at_each_threshold(run):
     results, corpus = run["results"], run["corpus"]
     sens = results["sensitivity"]
-    assert sens["thresholds"] == [0.3, 0.4, 0.5, 0.6, 0.7]
+    assert sens["thresholds"] == sorted({0.3, 0.4, 0.5, 0.6, 0.7, sens["run_threshold"]})
     assert set(sens["systems"]) == {"alpha", "beta", "evil<b>bold</b>"}
     n_scored = sum(len(scored_claims(d)) for d in corpus.documents)
     n_docs = len(corpus.documents)
@@ -227,8 +230,8 @@ def test_sensitivity_rescored_at_each_threshold(run):
         row = by_key[(name, r["threshold"])]
         assert float(row["f1"]) == r["f1"] and int(row["tp"]) == r["tp"]
     md = (run["out"] / "sensitivity.md").read_text(encoding="utf-8")
-    beta_f1 = sens["systems"]["beta"][2]["f1"]
-    assert f"| beta | 0.500 | {sens['systems']['beta'][2]['precision']:.3f} |" in md and f"{beta_f1:.3f}" in md
+    at_half = next(r for r in sens["systems"]["beta"] if r["threshold"] == 0.5)
+    assert f"| beta | 0.500 | {at_half['precision']:.3f} |" in md and f"{at_half['f1']:.3f}" in md
 
 
 def test_decision_log_explains_every_prediction(run):
@@ -287,6 +290,37 @@ def test_html_report_explains_matches_and_misses(run):
     leader = html.split('<section id="leaderboard">')[1].split("</section>")[0]
     beta = run["results"]["systems"]["beta"]["claims"]
     assert f"{beta['precision']:.3f}" in leader and f"{beta['f1']:.3f} [{beta['f1_ci95'][0]:.3f}" in leader
+
+
+def test_html_report_pairs_the_best_competitor_with_each_other(run):
+    """alpha gives every gold claim, beta drops DROP per document: McNemar over the 5 x DROP claims only alpha
+    matched is p = 2 * 0.5^15; the document-level sign-flip test cannot go below 2 / 2^5."""
+    html = (run["out"] / "report.html").read_text(encoding="utf-8")
+    section = html.split('<section id="pairwise">')[1].split("</section>")[0]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", section)]
+    f1 = next(r for r in rows if r[:3] == ["claims.f1", "alpha", "beta"])
+    beta = run["results"]["systems"]["beta"]["claims"]["f1"]
+    assert f1[3:6] == ["1.000", f"{beta:.3f}", f"{1 - beta:.3f}"]
+    assert f1[6:8] == ["0.062", "0.062"]  # every document favours alpha: p is its floor, 2 / 2^5
+    assert f1[8:10] == [f"{2 * 0.5 ** (5 * DROP):.2g}"] * 2
+    assert "<dt>McNemar floor</dt>" in section and "no document-level test can reach p &lt; 0.05" in section
+
+
+def test_every_table_column_and_mark_has_a_legend_entry(run):
+    from harness.report import legend
+    from harness.report.metrics import METRICS
+    from harness.report.run_tables import NESTED_CI, SENSITIVITY_COLUMNS
+
+    labels = [m.label for m in METRICS] + [NESTED_CI, "fail", "missing", "tp", "fp", "fn", "[lo, hi]", "n/a",
+                                           "(ceiling)", "p (docs)", "p floor", "p < alpha", "tolerance", "delta"]
+    assert [label for label in labels if label not in legend.NOTES] == []
+    assert {"tp", "fp", "fn"} <= set(SENSITIVITY_COLUMNS)
+    html = (run["out"] / "report.html").read_text(encoding="utf-8")
+    for section in ("leaderboard", "per-doc", "sensitivity", "pairwise"):
+        assert '<dl class="legend">' in html.split(f'<section id="{section}">')[1].split("</section>")[0], section
+    for name in ("leaderboard.md", "per_doc.md", "sensitivity.md"):
+        assert "`tp` true positives" in (run["out"] / name).read_text(encoding="utf-8") or name == "leaderboard.md"
+    assert "  w.R " in (run["out"] / "leaderboard.txt").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- direct use and errors

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import Cache, document_sha256, entry_key, safe_name
-from harness.records import Document, Region
+from harness.cache import Cache, document_sha256, entry_key, input_sha256, safe_name
+from harness.records import Claim, Document, Region, Summary
 
 
 def test_key_changes_with_each_part():
@@ -27,13 +27,26 @@ def test_key_changes_with_each_part():
     assert entry_key(*base) == entry_key(*base)
 
 
-def test_document_hash_covers_text_and_regions():
-    doc = Document("x", "Headline\nBody text.", regions=(Region(0, 8, "headline"), Region(9, 19, "body")))
-    record = {"headline": "", "regions": [[0, 8, "headline"], [9, 19, "body"]], "text": "Headline\nBody text."}
+def test_document_hash_covers_what_an_adapter_reads():
+    doc = Document("x", "Headline\nBody text.", outlet="AP", date="2025-06-13",
+                   regions=(Region(0, 8, "headline"), Region(9, 19, "body")))
+    record = {"date": "2025-06-13", "headline": "", "outlet": "AP", "regions": [[0, 8, "headline"], [9, 19, "body"]],
+              "text": "Headline\nBody text."}
     expected = hashlib.sha256(json.dumps(record, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    assert document_sha256(doc) == expected
-    assert document_sha256(Document("y", doc.text, regions=doc.regions)) == expected  # the id is not content
-    assert document_sha256(Document("x", doc.text)) != expected
+    assert document_sha256(doc.source()) == expected
+    assert document_sha256(Document("y", doc.text, outlet="AP", date="2025-06-13", regions=doc.regions).source()) \
+        == expected  # the id is not content
+    assert document_sha256(Document("x", doc.text).source()) != expected
+
+
+def test_only_a_gold_reader_s_key_covers_the_gold():
+    doc = Document("x", "Body text.", claims=(Claim("c1", "Body text."),), summaries=(Summary("s", "short", "Body."),))
+    corrected = Document("x", "Body text.", claims=(Claim("c1", "A body text."),), summaries=doc.summaries)
+    resummarised = Document("x", "Body text.", claims=doc.claims, summaries=(Summary("s", "short", "Text."),))
+    assert input_sha256(doc, reads_gold=False) == input_sha256(corrected, reads_gold=False) \
+        == document_sha256(doc.source())
+    keys = {input_sha256(d, reads_gold=True) for d in (doc, corrected, resummarised)}
+    assert len(keys) == 3 and document_sha256(doc.source()) not in keys
 
 
 @pytest.mark.parametrize("name, expected", [

@@ -1,8 +1,10 @@
-"""The adapter interface: a model that turns a Document into a summary and/or a list of claims.
+"""The adapter interface: a model that turns a document's Source into a summary and/or a list of claims.
 
 An adapter subclass declares its `tasks`, its closed typed `options` and whether it is
 `deterministic`; it implements `summarize` and/or `extract_claims`. Everything else (caching,
 timeouts, failure recording, scoring) is the runner's job, so an adapter stays a few lines long.
+Adapters are given a `Source` (text, regions, headline, date, outlet), never the gold answers; only
+one that declares `reads_gold = True` (an oracle, a ceiling) is given the whole `Document`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, ClassVar
 
 from harness.config import Option, check_options, options_hash
 from harness.errors import UserError
-from harness.records import TASKS, Document, PredictedClaim
+from harness.records import TASKS, Document, PredictedClaim, Source
 
 
 class AdapterError(Exception):
@@ -77,6 +79,7 @@ class Adapter:
     tasks: tuple[str, ...] = TASKS
     deterministic: ClassVar[bool] = False
     cacheable: ClassVar[bool] = True
+    reads_gold: ClassVar[bool] = False  # True: given the Document with its gold; reported as a ceiling
     options: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, **options: Any):
@@ -88,10 +91,11 @@ class Adapter:
 
     # ---------------------------------------------------------------- what subclasses implement
 
-    def summarize(self, doc: Document) -> str:
+    def summarize(self, doc: Source) -> str:
         raise NotImplementedError
 
-    def extract_claims(self, doc: Document) -> Sequence[str | PredictedClaim]:
+    def extract_claims(self, doc: Source) -> Sequence[str | PredictedClaim]:
+        """Claims as strings, or PredictedClaim(text, (start, end)) with the span in `doc.text`."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- identity for the cache and manifest
@@ -117,7 +121,7 @@ class Adapter:
 
     # ---------------------------------------------------------------- one call, checked
 
-    def run(self, doc: Document, task: str) -> Output:
+    def run(self, doc: Source, task: str) -> Output:
         """Call the task method and check its output's types and spans (BadOutput if wrong)."""
         if task not in self.tasks:
             raise AdapterError(f"adapter {self.name} does not do task {task!r}")
@@ -142,7 +146,12 @@ def _check_unicode(text: str, what: str) -> None:
                         text.encode("utf-8", "backslashreplace").decode("utf-8")[:2000]) from None
 
 
-def check_claims(value: object, doc: Document) -> tuple[PredictedClaim, ...]:
+def given_to(adapter: Adapter, doc: Document) -> Document | Source:
+    """What `adapter` may read of `doc`: its Source, or the whole Document for an adapter that reads the gold."""
+    return doc if adapter.reads_gold else doc.source()
+
+
+def check_claims(value: object, doc: Source | Document) -> tuple[PredictedClaim, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise BadOutput(f"claims must be a list, got {type(value).__name__}", repr(value)[:2000])
     out = []
@@ -164,8 +173,9 @@ def check_claims(value: object, doc: Document) -> tuple[PredictedClaim, ...]:
     return tuple(out)
 
 
-def call_with_timeout(adapter: Adapter, doc: Document, task: str, timeout: float | None) -> Output:
-    """Run one call; past `timeout` seconds give up with AdapterTimeout (the worker thread is abandoned)."""
+def call_with_timeout(adapter: Adapter, doc: Source | Document, task: str, timeout: float | None) -> Output:
+    """Run one call on what the adapter may read (see given_to); past `timeout` seconds give up with
+    AdapterTimeout (the worker thread is abandoned)."""
     if not timeout:
         return adapter.run(doc, task)
     box: dict[str, Any] = {}

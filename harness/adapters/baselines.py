@@ -1,7 +1,7 @@
 """Offline baselines: lead-k, TextRank, one-claim-per-sentence, and the gold oracle (the ceiling).
 
 All of them read the main story by default: where a document has regions, only the headline and
-body regions (Document.story_text()); datelines, captions, bylines and page furniture are left out.
+body regions (Source.story_text()); datelines, captions, bylines and page furniture are left out.
 `text: raw` makes them read the whole page text instead, which shows the boilerplate trap: a
 lead-k summary of a scraped page is often its navigation and byline.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from harness import __version__
 from harness.adapters.base import Adapter, AdapterError
 from harness.config import Option
-from harness.records import Document, PredictedClaim
+from harness.records import Document, PredictedClaim, Source
 from harness.text import split_sentences
 
 TEXT_OPTION = Option("text", str, "story", "story: headline and body regions only; raw: the whole page text",
@@ -29,7 +29,7 @@ class Sentence:
     text: str
 
 
-def sentences(doc: Document, text: str = "story") -> list[Sentence]:
+def sentences(doc: Source | Document, text: str = "story") -> list[Sentence]:
     """Sentences with their offsets in doc.text; wrapped lines are joined, blank lines end a paragraph."""
     if text == "story" and any(r.in_story for r in doc.regions):
         pieces = [(r.start, doc.text[r.start:r.end]) for r in doc.regions if r.in_story]
@@ -78,7 +78,7 @@ class LeadAdapter(Adapter):
     cacheable = False  # cheap and deterministic: caching would only hide code changes
     options = (Option("k", int, 3, "number of sentences", minimum=1), TEXT_OPTION)
 
-    def summarize(self, doc: Document) -> str:
+    def summarize(self, doc: Source) -> str:
         return " ".join(s.text for s in sentences(doc, self.settings["text"])[: self.settings["k"]])
 
 
@@ -97,7 +97,7 @@ class TextRankAdapter(Adapter):
         TEXT_OPTION,
     )
 
-    def summarize(self, doc: Document) -> str:
+    def summarize(self, doc: Source) -> str:
         candidates = [s for s in sentences(doc, self.settings["text"]) if _words(s.text) >= self.settings["min_words"]]
         if not candidates:
             return ""
@@ -146,7 +146,7 @@ class SentenceClaimsAdapter(Adapter):
         TEXT_OPTION,
     )
 
-    def extract_claims(self, doc: Document) -> list[PredictedClaim]:
+    def extract_claims(self, doc: Source) -> list[PredictedClaim]:
         found = [PredictedClaim(s.text, (s.start, s.end)) for s in sentences(doc, self.settings["text"])
                  if _words(s.text) >= self.settings["min_words"]]
         limit = self.settings["max_claims"]
@@ -155,13 +155,15 @@ class SentenceClaimsAdapter(Adapter):
 
 class OracleAdapter(Adapter):
     """The ceiling: a greedy ROUGE oracle over the main story's sentences (story_text()) against the document's
-    reference summaries, and the gold claims themselves. It reads the gold, so it is a bound, not a system."""
+    reference summaries, and the gold claims themselves. It reads the gold (reads_gold: it is given the whole
+    Document), so every table reports it as a ceiling, not a competitor."""
 
     name = "oracle"
     version = __version__
     tasks = ("summary", "claims")
     deterministic = True
     cacheable = False
+    reads_gold = True
     options = (
         Option("max_sentences", int, 5, "stop after this many sentences", minimum=1),
         Option("reference", str, "all", "which reference summaries to aim at (all = best of them)",

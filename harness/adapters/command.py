@@ -1,7 +1,8 @@
 """Run any executable as a model: one JSON request on stdin, one JSON answer on stdout, per document and task.
 
-Request:  {"task": "summary" | "claims", "doc_id", "text", "story_text", "headline", "outlet", "date"}
-Answer:   {"summary": "..."}  or  {"claims": ["...", {"text": "...", "span": [start, end]}]}
+Request:  {"task": "summary" | "claims", "doc_id", "text", "story_text", "regions": [[start, end, label], ...],
+           "headline", "outlet", "date"}: the document's Source, never its gold
+Answer:   {"summary": "..."}  or  {"claims": ["...", {"text": "...", "span": [start, end]}]} (spans in "text")
 The program is started from an argv list (never a shell); a non-zero exit, a timeout or an answer
 in another form is a failure on that document.
 """
@@ -22,7 +23,7 @@ from harness import __version__
 from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput
 from harness.config import Option
 from harness.errors import UserError
-from harness.records import TASKS, Document, PredictedClaim
+from harness.records import TASKS, PredictedClaim, Source
 
 
 class CommandAdapter(Adapter):
@@ -65,8 +66,9 @@ class CommandAdapter(Adapter):
     def fingerprint(self) -> str:
         return f"program-version:{self.settings['version']}"
 
-    def _call(self, doc: Document, task: str) -> dict:
+    def _call(self, doc: Source, task: str) -> dict:
         request = {"task": task, "doc_id": doc.doc_id, "text": doc.text, "story_text": doc.story_text(),
+                   "regions": [[r.start, r.end, r.label] for r in doc.regions],
                    "headline": doc.headline, "outlet": doc.outlet, "date": doc.date}
         timeout = self.settings["timeout"]
         payload = json.dumps(request, ensure_ascii=False).encode("utf-8")
@@ -116,13 +118,13 @@ class CommandAdapter(Adapter):
                     pipe.close()
         return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
-    def summarize(self, doc: Document) -> str:
+    def summarize(self, doc: Source) -> str:
         answer = self._call(doc, "summary")
         if not isinstance(answer.get("summary"), str):
             raise BadOutput("command answer has no string 'summary'", json.dumps(answer)[:2000])
         return answer["summary"]
 
-    def extract_claims(self, doc: Document) -> list[PredictedClaim]:
+    def extract_claims(self, doc: Source) -> list[PredictedClaim]:
         answer = self._call(doc, "claims")
         claims = answer.get("claims")
         if not isinstance(claims, list):

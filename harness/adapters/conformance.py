@@ -5,7 +5,8 @@
     def test_my_adapter():
         check_adapter(MyAdapter(k=2))
 
-It checks the declaration (name, version, tasks, options), output types, that claim spans lie inside
+The adapter is given what the runner gives it: each document's Source (its Document only if it declares
+`reads_gold`). It checks the declaration (name, version, tasks, options), output types, that claim spans lie inside
 the text, determinism where the adapter declares it, an empty and a very long document, and that
 every call ends within `time_limit` seconds. A refusal (AdapterError) is accepted on the empty and
 long documents: the runner records it as a failure; any other exception fails the check.
@@ -17,7 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, Output, call_with_timeout
+from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, Output, call_with_timeout, given_to
 from harness.config import Option
 from harness.records import TASKS, Document, Region
 
@@ -127,7 +128,7 @@ def _call(adapter: Adapter, doc: Document, task: str, time_limit: float, report:
           allow_refusal: bool) -> Output | None:
     started = time.perf_counter()
     try:
-        output = call_with_timeout(adapter, doc, task, time_limit)
+        output = call_with_timeout(adapter, given_to(adapter, doc), task, time_limit)
     except AdapterTimeout:
         raise ConformanceError(f"{adapter.name}: {task} on {doc.doc_id} ({len(doc.text)} characters) took more "
                                f"than {time_limit:g} s") from None

@@ -23,10 +23,9 @@ from harness import __version__
 from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput, Output
 from harness.config import Option
 from harness.errors import UserError
-from harness.records import TASKS, Document, PredictedClaim
+from harness.records import TASKS, PredictedClaim, Source
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PROMPTS = PROJECT_ROOT / "configs" / "prompts"
+PROMPTS = "configs/prompts"  # relative: the working directory's, else the bundled templates (harness.resources)
 CLAIMS_SCHEMA = {
     "type": "object",
     "properties": {"claims": {"type": "array", "items": {"type": "string"}}},
@@ -52,8 +51,10 @@ class OpenAICompatibleAdapter(Adapter):
         Option("base_url", str, None, "endpoint root, e.g. http://127.0.0.1:8080/v1", required=True),
         Option("model", str, None, "model name the server expects", required=True),
         Option("api_key_env", str, None, "name of the environment variable holding the API key"),
-        Option("summary_prompt", str, str(PROMPTS / "summary.txt"), "prompt template file for summaries"),
-        Option("claims_prompt", str, str(PROMPTS / "claims.txt"), "prompt template file for claims"),
+        Option("summary_prompt", str, f"{PROMPTS}/summary.txt",
+               "prompt template file for summaries ($text, $headline, $doc_id are filled in)"),
+        Option("claims_prompt", str, f"{PROMPTS}/claims.txt",
+               "prompt template file for claims ($text, $headline, $doc_id are filled in)"),
         Option("system_message", str, None, "optional system message"),
         Option("temperature", float, 0.0, "sampling temperature", minimum=0),
         Option("seed", int, 0, "sampling seed sent to the server"),
@@ -102,7 +103,7 @@ class OpenAICompatibleAdapter(Adapter):
 
     # ---------------------------------------------------------------- tasks
 
-    def run(self, doc: Document, task: str) -> Output:
+    def run(self, doc: Source, task: str) -> Output:
         """As Adapter.run, with the API key blanked out of anything that could be stored or shown: a server that
         echoes the key in an error message (or a model in its answer) must not put it in results, caches or logs."""
         try:
@@ -126,21 +127,21 @@ class OpenAICompatibleAdapter(Adapter):
     def _redact(self, text: str) -> str:
         return redact(text, self._secret)
 
-    def summarize(self, doc: Document) -> str:
+    def summarize(self, doc: Source) -> str:
         content = self._chat(self._messages(doc, "summary"), None)
         summary = content.strip()
         if not summary:
             raise BadOutput("the model returned an empty summary", content)
         return summary
 
-    def extract_claims(self, doc: Document) -> list[PredictedClaim]:
+    def extract_claims(self, doc: Source) -> list[PredictedClaim]:
         messages = self._messages(doc, "claims")
         content = self._structured(messages)
         return [PredictedClaim(text) for text in parse_claims_json(content)]
 
     # ---------------------------------------------------------------- HTTP
 
-    def _messages(self, doc: Document, task: str) -> list[dict]:
+    def _messages(self, doc: Source, task: str) -> list[dict]:
         text = doc.story_text() if self.settings["text"] == "story" else doc.text
         text = _cut(text, self.settings["max_input_chars"])
         prompt = string.Template(self._templates[task]).safe_substitute(
@@ -302,9 +303,9 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _read_template(value: str, field: str) -> str:
-    path = Path(value)
-    if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
-        path = PROJECT_ROOT / path
+    from harness.resources import resolve_bundled_file
+
+    path = resolve_bundled_file(value)
     try:
         return path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name

@@ -76,3 +76,46 @@ def package_of(name: str) -> tuple[str, str]:
     ep = entry_points().get(name)
     dist = getattr(ep, "dist", None) if ep else None
     return (dist.metadata["Name"], dist.version) if dist is not None else ("?", "?")
+
+
+def option_rows(cls: type) -> list[dict]:
+    """An adapter's options as `harness adapters show` prints them: name, type, default, help (with limits)."""
+    from harness.config import kind_name
+
+    rows = []
+    for option in cls.options:
+        limits = []
+        if option.choices:
+            limits.append(f"one of: {', '.join(map(str, option.choices))}")
+        if option.minimum is not None:
+            limits.append(f"at least {option.minimum:g}")
+        if option.maximum is not None:
+            limits.append(f"at most {option.maximum:g}")
+        default = "(required)" if option.required else _shown_default(option.default)
+        rows.append({"option": option.name, "type": kind_name(option.kind), "default": default,
+                     "help": option.help + (f" ({'; '.join(limits)})" if limits else "")})
+    return rows
+
+
+def _shown_default(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def details(name: str) -> dict:
+    """Everything `harness adapters show NAME` prints, read from the adapter class itself."""
+    import inspect
+
+    cls = load_class(name)
+    ep = entry_points()[name]
+    package, version = package_of(name)
+    return {"name": name, "entry_point": ep.value, "class": f"{cls.__module__}.{cls.__qualname__}",
+            "package": package, "package_version": version, "tasks": list(cls.tasks),
+            "reads_gold": bool(cls.reads_gold), "deterministic": bool(cls.deterministic),
+            "cacheable": bool(cls.cacheable), "doc": inspect.cleandoc(cls.__doc__ or ""),
+            "options": option_rows(cls)}

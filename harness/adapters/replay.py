@@ -9,7 +9,7 @@ from harness import __version__
 from harness.adapters.base import Adapter, AdapterError
 from harness.config import Option
 from harness.errors import UserError
-from harness.records import Document, Prediction
+from harness.records import Prediction, Source
 
 
 class ReplayAdapter(Adapter):
@@ -47,7 +47,7 @@ class ReplayAdapter(Adapter):
     def fingerprint(self) -> str:
         return self._sha256
 
-    def _get(self, doc: Document) -> Prediction:
+    def _get(self, doc: Source) -> Prediction:
         prediction = self._by_doc.get(doc.doc_id)
         if prediction is None:
             raise AdapterError(f"no prediction for document {doc.doc_id} in {self.settings['path']}")
@@ -55,13 +55,13 @@ class ReplayAdapter(Adapter):
             raise AdapterError(f"recorded as failed: {prediction.failure}")
         return prediction
 
-    def summarize(self, doc: Document) -> str:
+    def summarize(self, doc: Source) -> str:
         prediction = self._get(doc)
         if prediction.summary is None:
             raise AdapterError(f"the prediction for {doc.doc_id} has no summary")
         return prediction.summary
 
-    def extract_claims(self, doc: Document):
+    def extract_claims(self, doc: Source):
         prediction = self._get(doc)
         if prediction.claims is None:
             raise AdapterError(f"the prediction for {doc.doc_id} has no claims")

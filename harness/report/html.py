@@ -28,7 +28,9 @@ nav a{margin-right:1rem}figure{margin:1rem 0}figure img{max-width:100%;border:1p
 details{margin:.4rem 0}details>summary{cursor:pointer;font-weight:600}details.system{margin-left:1rem}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.text{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:.5rem;margin:.3rem 0}
 .matched{color:#1a7f37}.missed{color:#b42318}.optional{color:#6e6e73}.why{color:#9a6700}
-.fail{color:#b42318;font-weight:600}
+.fail{color:#b42318;font-weight:600}.warn{background:#fff4e5;border-left:4px solid #b54708;padding:.4rem .7rem}
+dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:12px;color:#555;margin:-.5rem 0 1rem}
+dl.legend dt{font-weight:600}dl.legend dd{margin:0}
 """
 
 REASONS = {
@@ -76,7 +78,7 @@ def _header(results: dict, manifest: dict | None) -> str:
     if manifest:
         dumped = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
         parts.append(f'<details><summary>Run manifest</summary><pre class="text">{e(dumped)}</pre></details>')
-    parts.append('<nav><a href="#leaderboard">Leaderboard</a><a href="#plots">Plots</a>'
+    parts.append('<nav><a href="#leaderboard">Leaderboard</a><a href="#pairwise">Pairwise</a><a href="#plots">Plots</a>'
                  '<a href="#per-doc">Per document</a><a href="#sensitivity">Threshold sensitivity</a>'
                  '<a href="#documents">Documents</a></nav>')
     return "\n".join(parts)
@@ -87,8 +89,49 @@ def _leaderboard(results: dict) -> str:
     parts = ['<section id="leaderboard"><h2>Leaderboard</h2>']
     for task in board["tasks"]:
         rows, columns = T.task_rows(board, task)
-        parts.append(f"<h3>{e(T.TASK_TITLES[task])}</h3>{html_table(rows, columns)}")
+        parts.append(f"<h3>{e(T.TASK_TITLES[task])}</h3>{html_table(rows, columns)}"
+                     f"{T.table_legend(rows, columns, 'html')}")
+    parts += [f'<p class="warn">{e(w)}</p>' for w in T.warnings_lines(board)]
     parts.append(f'<p class="note">n = {e(board["n_documents"])} documents. {e(T.CI_NOTE)}</p></section>')
+    return "\n".join(parts)
+
+
+PAIRWISE_COLUMNS = ["metric", "best", "other", "best value", "other value", "delta", "p (docs)", "p floor",
+                    "McNemar p", "McNemar floor"]
+PAIRWISE_NOTES = {"best": "the competitor with the highest value of the metric (ceilings left out)",
+                  "other": "another competitor", "delta": "best value minus other value",
+                  "McNemar p": "exact McNemar test over the gold claims only one of the two matched",
+                  "McNemar floor": "smallest p-value the McNemar test could reach with that many differing claims"}
+
+
+def _pairwise(results: dict) -> str:
+    """The best competitor of each task against each other competitor, with the paired tests of
+    `harness compare --systems` (and their p floors: with few documents nothing can be significant)."""
+    from harness.compare import fmt_p
+    from harness.pairwise import best_against_rest
+    from harness.report import legend
+
+    pairs = best_against_rest(results)
+    parts = ['<section id="pairwise"><h2>Systems compared pairwise</h2><p class="note">The best competitor on '
+             "each task's main metric paired, document by document, against each other competitor (the same tests "
+             "as <code>harness compare --systems A B RUN</code>).</p>"]
+    rows = [{"metric": r["primary"], "best": r["best"], "other": r["other"], "best value": r["best_value"],
+             "other value": r["other_value"], "delta": T.fmt(r["delta"]), "p (docs)": fmt_p(r["p_value"]),
+             "p floor": fmt_p(r["p_floor"]), "McNemar p": fmt_p(r["mcnemar_p"]),
+             "McNemar floor": fmt_p(r["mcnemar_floor"])} for task_rows in pairs.values() for r in task_rows]
+    if not rows:
+        parts.append("<p>Fewer than two competitors on every task: nothing to pair.</p></section>")
+        return "\n".join(parts)
+    parts.append(html_table(rows, PAIRWISE_COLUMNS))
+    notes = [(term, PAIRWISE_NOTES.get(term) or legend.NOTES[term]) for term in PAIRWISE_COLUMNS if
+             term in PAIRWISE_NOTES or term in legend.NOTES]
+    parts.append('<dl class="legend">' + "".join(f"<dt>{e(t)}</dt><dd>{e(m)}</dd>" for t, m in notes) + "</dl>")
+    floors = sorted({r["p_floor"] for task_rows in pairs.values() for r in task_rows if r["p_floor"] is not None})
+    if floors and floors[0] > 0.05:
+        parts.append(f'<p class="note">With {e(results["n_documents"])} documents no document-level test can reach '
+                     f"p &lt; 0.05 (smallest possible p = {e(fmt_p(floors[0]))}): a difference here is not evidence "
+                     "unless the claim-level McNemar test shows it.</p>")
+    parts.append("</section>")
     return "\n".join(parts)
 
 
@@ -120,7 +163,8 @@ def _trend(svg: str | None) -> str:
 def _per_doc(results: dict) -> str:
     rows = T.per_doc(results)
     named, columns = T.labelled(rows, T.per_doc_columns(rows))
-    return f'<section id="per-doc"><h2>Per-document scores</h2>{html_table(named, columns)}</section>'
+    return (f'<section id="per-doc"><h2>Per-document scores</h2>{html_table(named, columns)}'
+            f"{T.table_legend(named, columns, 'html')}</section>")
 
 
 def _sensitivity(results: dict) -> str:
@@ -130,13 +174,13 @@ def _sensitivity(results: dict) -> str:
     run = (results.get("sensitivity") or {}).get("run_threshold")
     return (f'<section id="sensitivity"><h2>Threshold sensitivity</h2><p class="note">Claim scores with the whole run '
             f"rescored at each match threshold (the run used {e(T.fmt(run))}).</p>"
-            f"{html_table(rows, T.SENSITIVITY_COLUMNS)}</section>")
+            f"{html_table(rows, T.SENSITIVITY_COLUMNS)}{T.table_legend(rows, T.SENSITIVITY_COLUMNS, 'html')}</section>")
 
 
 def _system_block(doc, name: str, entry: dict, prediction: Prediction | None, decisions: list[dict],
-                  threshold: float | None) -> str:
+                  threshold: float | None, shown: str | None = None) -> str:
     summary, claims = entry.get("summary"), entry.get("claims")
-    head = [f"<b>{e(name)}</b>"]
+    head = [f"<b>{e(shown or name)}</b>"]
     if summary:
         head.append(f"RL {e(T.fmt(summary['rougeL']['fmeasure']))}")
     if claims:
@@ -230,7 +274,7 @@ def _documents(results: dict, corpus: Corpus, predictions: Sequence[Prediction],
             if entry is None:
                 continue
             parts.append(_system_block(doc, name, entry, given.get((name, doc.doc_id)),
-                                       logged.get((name, doc.doc_id), []), threshold))
+                                       logged.get((name, doc.doc_id), []), threshold, M.display_name(results, name)))
         parts.append("</details>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -240,7 +284,8 @@ def render(results: dict, corpus: Corpus, predictions: Sequence[Prediction], dec
            plots: dict[str, dict[str, bytes]], manifest: dict | None = None, trend_svg: str | None = None) -> str:
     """The whole report as one string."""
     title = f"harness report: {', '.join(M.ranked_systems(results))}"
-    body = "\n".join([_header(results, manifest), _leaderboard(results), _plots(plots), _trend(trend_svg), _per_doc(results),
+    body = "\n".join([_header(results, manifest), _leaderboard(results), _pairwise(results), _plots(plots),
+                      _trend(trend_svg), _per_doc(results),
                       _sensitivity(results), _documents(results, corpus, predictions, decisions)])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">\n'

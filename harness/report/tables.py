@@ -7,9 +7,12 @@ import io
 from collections.abc import Sequence
 
 
+NOT_MEASURED = "n/a"
+
+
 def _cell(value: object) -> str:
     if value is None:
-        return "–"
+        return NOT_MEASURED
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)

@@ -113,11 +113,14 @@ class LexicalSimilarity:
     def recalls(self, candidate: F.TextFeatures, gold: F.Window, siblings: dict[str, float] | None = None) -> list[float]:
         """For each window of the candidate, the share of the gold content it carries."""
         siblings = siblings or {}
-        weights = {u: self.weight(u) * siblings.get(u, 1.0) for u in gold.units}
-        total = sum(weights.values())
+        # sorted, and summed exactly: a set's order changes with the process's hash seed, a float sum's last bit
+        # with the order, and a tie between two claims must be broken the same way in every process
+        weights = {u: self.weight(u) * siblings.get(u, 1.0) for u in sorted(gold.units)}
+        total = math.fsum(weights.values())
         if not total:
             return [0.0] * len(candidate.finest)
-        return [sum(w for u, w in weights.items() if u in window.all_units) / total for window in candidate.finest]
+        return [math.fsum(w for u, w in weights.items() if u in window.all_units) / total
+                for window in candidate.finest]
 
     def recall(self, candidate: F.TextFeatures, gold: F.Window, siblings: dict[str, float] | None = None) -> float:
         return max(self.recalls(candidate, gold, siblings))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from harness.adapters.base import Adapter
 from harness.config import Option
-from harness.records import Document
+from harness.records import Source
 
 __version__ = "0.1.0"
 
 
 class FirstWordsAdapter(Adapter):
-    """Summary = the first `words` words of the main story (Document.story_text())."""
+    """Summary = the first `words` words of the main story (Source.story_text())."""
 
     name = "first-words"
     version = __version__
@@ -18,5 +18,5 @@ class FirstWordsAdapter(Adapter):
     deterministic = True
     options = (Option("words", int, 40, "how many words to keep", minimum=1),)
 
-    def summarize(self, doc: Document) -> str:
+    def summarize(self, doc: Source) -> str:
         return " ".join(doc.story_text().split()[: self.settings["words"]])
