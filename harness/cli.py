@@ -1,7 +1,7 @@
 """Command line: thin wrappers over the library; the one place errors become exit codes.
 
 Exit codes: 0 success; 1 a regression was found (compare --fail-on-regression); 2 bad input or usage;
-130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+3 a system produced no usable output (run, score); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from pathlib import Path
 from harness.errors import UserError
 
 EXIT_CODES = ("exit codes: 0 ok; 1 regression found (compare only); 2 bad input, usage error or failed validation; "
+              "3 a system produced no usable output, every document failed (run, score); "
               "130 interrupted (Ctrl-C), 143 terminated (SIGTERM): work already done is kept")
+NO_USABLE_OUTPUT = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -201,9 +203,21 @@ def cmd_score(args: argparse.Namespace) -> int:
     from harness import gold
     from harness.predictions import read_predictions
 
-    corpus, _ = gold.load(args.gold)
+    corpus = gold.load_valid(args.gold)
     predictions = read_predictions(args.predictions, corpus.by_id(), args.system)
+    if not args.out:
+        return _score(args, corpus, predictions)
+    from harness.history import check_database_path
+    from harness.outdir import claimed
+
+    check_database_path(args.db)
+    with claimed(args.out):
+        return _score(args, corpus, predictions)
+
+
+def _score(args: argparse.Namespace, corpus, predictions: list) -> int:
     from harness.evaluate import evaluate  # heavy (scipy, scikit-learn): only once the input is known good
+    from harness.predictions import systems_without_output
 
     evaluation = evaluate(corpus, predictions, settings_from(args))
     if args.out:
@@ -222,7 +236,16 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(json.dumps(evaluation.results, indent=2, ensure_ascii=False))
     else:
         print_leaderboard(evaluation.results)
-    return 0
+    return _usable_or_exit_3(systems_without_output(predictions), file=sys.stderr if args.json else sys.stdout)
+
+
+def _usable_or_exit_3(unusable: list[str], file=None) -> int:
+    """Exit 3 when a system has no usable output at all: scores of nothing must not pass a CI gate."""
+    if not unusable:
+        return 0
+    print(f"no usable output: {', '.join(unusable)} failed on every document; nothing of "
+          f"{'its' if len(unusable) == 1 else 'their'} was scored (exit {NO_USABLE_OUTPUT})", file=file or sys.stdout)
+    return NO_USABLE_OUTPUT
 
 
 def print_leaderboard(results: dict) -> None:
@@ -270,10 +293,13 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.config import load_run_config
+    from harness.history import check_database_path
+    from harness.io import safe_name
     from harness.runner import run
 
     config = load_run_config(args.config)
-    out = args.out or Path("results") / config.name
+    out = args.out or Path("results") / safe_name(config.name)  # a config named "...yaml" has the stem ".."
+    check_database_path(args.db)
     result = run(config, out, None if args.no_cache else args.cache_dir, fail_fast=args.fail_fast,
                  progress=not args.no_progress, tag=args.tag, history_db=args.db)
     print_leaderboard(result.evaluation.results)
@@ -290,7 +316,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  failed: {system} / {doc_id}: {message.splitlines()[0][:200]}")
     print(f"wrote {out / 'results.json'} and {out / 'predictions.jsonl'}")
     _record_history(args, out / "results.json")
-    return 0
+    return _usable_or_exit_3(manifest["failures"]["no_usable_output"])
 
 
 def _record_history(args: argparse.Namespace, results_path: Path) -> None:
