@@ -243,8 +243,9 @@ def _usable_or_exit_3(unusable: list[str], file=None) -> int:
     """Exit 3 when a system has no usable output at all: scores of nothing must not pass a CI gate."""
     if not unusable:
         return 0
-    print(f"no usable output: {', '.join(unusable)} failed on every document; nothing of "
-          f"{'its' if len(unusable) == 1 else 'their'} was scored (exit {NO_USABLE_OUTPUT})", file=file or sys.stdout)
+    print(f"no usable output: {', '.join(unusable)} failed on every document, so "
+          f"{'its' if len(unusable) == 1 else 'their'} scores measure nothing (exit {NO_USABLE_OUTPUT})",
+          file=file or sys.stdout)
     return NO_USABLE_OUTPUT
 
 
