@@ -146,11 +146,12 @@ def build_systems(config: RunConfig, tasks: tuple[str, ...]) -> list[System]:
 # --------------------------------------------------------------------------- one document
 
 
-def predict(system: System, doc: Document, cache: Cache | None, redact: Redactor = Redactor(())) -> Prediction:
+def predict(system: System, doc: Document, cache: Cache | None, redact: Redactor | None = None) -> Prediction:
     """All of a system's tasks on one document, through the cache; failures become a message, not an exception.
 
     Whatever the model said passes `redact` before it is cached or kept, so no secret is ever written.
     """
+    redact = redact if redact is not None else Redactor(())
     adapter = system.adapter
     outputs: dict[str, Output] = {}
     failures: list[str] = []
@@ -417,8 +418,9 @@ VOLATILE_MANIFEST_KEYS = ("started_at", "finished_at", "timings_seconds", "cache
 
 def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cache: Cache | None,
                    timings: dict, failures: dict, settings, started_at: str, tag: str | None = None,
-                   redact: Redactor = Redactor(()), no_usable_output: list[str] | None = None) -> dict:
+                   redact: Redactor | None = None, no_usable_output: list[str] | None = None) -> dict:
     """What ran, how and on what; option values keep no URL credentials and no secret."""
+    redact = redact if redact is not None else Redactor(())
     manifest = {
         **environment(),
         "config": {"path": str(config.path), "sha256": config.sha256, "name": config.name},

@@ -479,3 +479,14 @@ def test_claims_requests_retry_429_and_5xx_and_only_a_refusal_of_the_schema_chan
     manifest = json.loads((out / "results.json").read_text(encoding="utf-8"))["manifest"]
     assert manifest["systems"]["flaky"]["runtime"] == {"response_format": "json_schema"}
     assert manifest["systems"]["strict"]["runtime"] == {"response_format": "json_object"}
+
+
+def test_retry_after_is_read_in_seconds_or_as_an_http_date():
+    from email.utils import formatdate
+
+    from harness.adapters.openai_compatible import _retry_after
+
+    assert _retry_after("7") == 7.0 and _retry_after("-3") == 0.0
+    assert 8.0 < _retry_after(formatdate(time.time() + 10, usegmt=True)) <= 10.0
+    assert _retry_after(formatdate(time.time() - 60, usegmt=True)) == 0.0  # a date in the past: no wait
+    assert _retry_after("soon") is None and _retry_after(None) is None

@@ -127,7 +127,7 @@ def test_db_that_is_a_folder_is_refused_before_any_model_is_called(tmp_path: Pat
 @pytest.mark.parametrize("flag, target, expected", [
     ("--junit", "a_folder", "a_folder: is a folder; expected a file name"),
     ("--markdown", "/proc/compare.md", "/proc/compare.md: cannot write (No such file or directory)"),
-])
+], ids=["junit into a folder", "markdown under proc"])
 def test_compare_output_that_cannot_be_written_is_one_line(tmp_path: Path, flag, target, expected):
     (tmp_path / "a_folder").mkdir()
     baseline = str(ROOT / "results" / "baseline" / "results.json")
@@ -268,7 +268,7 @@ def test_a_cache_that_cannot_be_created_is_a_warning_in_process(tmp_path: Path):
 # --------------------------------------------------------------------------- permissions
 
 
-@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)], ids=["022", "027", "077"])
 def test_written_files_follow_the_umask(tmp_path: Path, umask, mode):
     from harness.io import atomic_write
 

@@ -108,7 +108,8 @@ def test_repeated_keys_in_gold_jsonl_are_refused(corpus, tmp_path, monkeypatch, 
         "g.jsonl:2: not valid JSON (duplicate key 'outlet' (the last value would silently win))"
 
 
-@pytest.mark.parametrize("command", [["compare", "CANDIDATE", str(BASELINE)], ["history", "import", "CANDIDATE"]])
+@pytest.mark.parametrize("command", [["compare", "CANDIDATE", str(BASELINE)], ["history", "import", "CANDIDATE"]],
+                         ids=["compare", "history import"])
 def test_repeated_keys_in_a_results_file_are_refused(tmp_path, monkeypatch, capsys, command):
     monkeypatch.chdir(tmp_path)
     text = BASELINE.read_text(encoding="utf-8")

@@ -180,7 +180,8 @@ def test_credentials_in_a_bad_base_url_are_not_echoed(tmp_path, monkeypatch, cap
 
 
 @pytest.mark.parametrize("text", ["<img src=x onerror=alert(1)>", "[click me](https://evil.example/x)",
-                                  "![pixel](https://evil.example/p.png)", "<a href='https://evil.example'>x</a>"])
+                                  "![pixel](https://evil.example/p.png)", "<a href='https://evil.example'>x</a>"],
+                         ids=["img tag", "link", "image", "anchor tag"])
 def test_markdown_tables_show_html_and_links_as_text(tmp_path, monkeypatch, capsys, text):
     """per_doc.md and leaderboard.md go into GitHub step summaries: model failure text and system names must not
     become images or links there."""

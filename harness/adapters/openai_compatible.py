@@ -294,6 +294,9 @@ def _read_template(value: str, field: str) -> str:
         return path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name
         raise UserError(f"openai-compatible: prompt template not found: {value!r}", field=field) from None
+    except OSError as err:
+        raise UserError(f"openai-compatible: prompt template cannot be read ({err.strerror or err}): {value!r}",
+                        field=field) from None
     except UnicodeDecodeError as err:
         raise UserError(f"openai-compatible: prompt template is not valid UTF-8 (byte {err.start})", path) from None
 
