@@ -8,6 +8,7 @@ its message and scored as empty output; the run goes on unless fail-fast is aske
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -316,15 +317,34 @@ def _run_claimed(config: RunConfig, corpus: Corpus, systems: list[System], setti
 
 
 def _save_predictions(out_dir: Path, predictions: list[Prediction], systems: list[System], cache: Cache | None) -> None:
-    """predictions.jsonl, the first file of the run's outputs; if it cannot be written, say where the answers are."""
+    """predictions.jsonl, the first file of the run's outputs. If it cannot be written, the answers are kept
+    elsewhere (the cache, else a file in the temporary folder) and the one-line error says where."""
     _start_outputs(out_dir)
     try:
         write_predictions(out_dir / "predictions.jsonl", predictions, systems)
     except WriteError as err:
-        kept = ("the models' answers are in the cache: free some space and run again (no model is asked twice)"
-                if cache is not None and not cache.disabled else
-                "the models' answers could not be kept (no cache); free some space and run again")
+        if cache is not None and not cache.disabled:
+            kept = "the models' answers are in the cache: free some space and run again (no model is asked twice)"
+        else:
+            kept = _spare_copy(predictions, systems)
         raise WriteError(f"{err.message}; {kept}", err.path) from None
+
+
+def _spare_copy(predictions: list[Prediction], systems: list[System]) -> str:
+    """Write the answers to a new file in the temporary folder; say where (or that even this failed)."""
+    import tempfile
+
+    try:
+        handle, name = tempfile.mkstemp(prefix="harness-predictions-", suffix=".jsonl")
+        os.close(handle)
+    except OSError as err:
+        return f"the models' answers could not be kept anywhere ({err.strerror}); free some space and run again"
+    try:
+        write_predictions(Path(name), predictions, systems)
+    except WriteError as err:
+        Path(name).unlink(missing_ok=True)
+        return f"the models' answers could not be kept anywhere ({err.message}); free some space and run again"
+    return f"the models' answers were saved to {name} (score them with `harness score --predictions {name}`)"
 
 
 def _start_outputs(out_dir: Path) -> None:

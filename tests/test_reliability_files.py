@@ -232,6 +232,26 @@ def test_a_full_disk_under_out_keeps_the_answers_in_the_cache(tmp_path: Path, ti
     assert calls(counter) == asked and f"cache: {asked} hits, 0 misses" in again.stdout
 
 
+def test_a_full_disk_under_out_without_a_cache_keeps_the_answers_in_a_spare_file(tmp_path: Path, tiny_disk):
+    counter = tmp_path / "calls.txt"
+    model_config(tmp_path / "c.yaml", counter)
+    disk = tiny_disk("disk", "1m")
+    fill(disk)
+    spare = tmp_path / "spare"
+    spare.mkdir()
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--config", "c.yaml", "--out", str(disk / "run"),
+                           "--no-cache", "--no-progress"], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env={**os.environ, "TMPDIR": str(spare)})
+    line = one_line(done)
+    (saved,) = spare.glob("harness-predictions-*.jsonl")
+    assert line == (f"{disk / 'run' / 'predictions.jsonl'}: cannot write (No space left on device); the models' "
+                    f"answers were saved to {saved} (score them with `harness score --predictions {saved}`)")
+    assert calls(counter) == 2 * len(DOC_IDS)
+    scored = harness("score", "--predictions", str(saved), "--bootstrap", "0", "--json", cwd=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    assert set(json.loads(scored.stdout)["systems"]["fake"]["per_doc"]) == set(DOC_IDS)  # nothing was lost
+
+
 def test_a_full_cache_disk_is_a_warning_and_the_run_completes(tmp_path: Path, tiny_disk):
     counter = tmp_path / "calls.txt"
     model_config(tmp_path / "c.yaml", counter, "--words", "400")
