@@ -12,10 +12,11 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.io import dumps_canonical, temporary_glob, write_json
+from harness.io import WriteError, dumps_canonical, safe_name, temporary_glob, write_json
 from harness.records import Document, Source
 
 DEFAULT_DIR = Path(".cache") / "harness"
@@ -45,12 +46,6 @@ def input_sha256(doc: Document, reads_gold: bool) -> str:
     return hashlib.sha256(f"{source}|gold:{dumps_canonical(gold)}".encode("utf-8")).hexdigest()
 
 
-def safe_name(name: str) -> str:
-    """A file-name-safe form of `name`: no separators, no leading dots, so no path traversal."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".")[:80]
-    return cleaned or "_"
-
-
 def entry_key(adapter: str, version: str, options_hash: str, doc_sha256: str, task: str) -> str:
     material = {"format": FORMAT, "adapter": adapter, "version": version, "options": options_hash,
                 "doc": doc_sha256, "task": task}
@@ -59,13 +54,19 @@ def entry_key(adapter: str, version: str, options_hash: str, doc_sha256: str, ta
 
 @dataclass
 class Cache:
-    """Counts hits and misses for the run manifest; a missing or corrupt entry is a miss."""
+    """Counts hits and misses for the run manifest; a missing or corrupt entry is a miss.
+
+    A cache that cannot be written (disk full, permissions) is switched off for the rest of the run, with one
+    warning: the run goes on and its outputs still reach predictions.jsonl; only resuming is lost.
+    """
 
     root: Path
     hits: int = 0
     misses: int = 0
     writes: int = 0
     corrupt: list[str] = field(default_factory=list)
+    warn: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
+    disabled: str | None = None  # why writing stopped
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def _count(self, name: str) -> None:
@@ -94,7 +95,17 @@ class Cache:
         return entry
 
     def put(self, adapter: str, key: str, entry: dict) -> None:
-        write_json(self.path(adapter, key), {**entry, "key": key, "format": FORMAT})
+        if self.disabled:
+            return
+        try:
+            write_json(self.path(adapter, key), {**entry, "key": key, "format": FORMAT})
+        except WriteError as err:
+            with self._lock:
+                first, self.disabled = self.disabled is None, self.disabled or str(err)
+            if first and self.warn:
+                self.warn(f"warning: cache: {err}; going on without the cache (outputs still reach "
+                          "predictions.jsonl, but an interrupted run cannot resume from them)")
+            return
         self._count("writes")
 
     def sweep_stale_temporaries(self, older_than: float = STALE_TEMPORARY_SECONDS) -> int:
@@ -110,5 +121,6 @@ class Cache:
         return removed
 
     def stats(self) -> dict:
-        return {"dir": str(self.root), "hits": self.hits, "misses": self.misses, "writes": self.writes,
-                "corrupt": len(self.corrupt)}
+        stats = {"dir": str(self.root), "hits": self.hits, "misses": self.misses, "writes": self.writes,
+                 "corrupt": len(self.corrupt)}
+        return {**stats, "disabled": self.disabled} if self.disabled else stats

@@ -1,8 +1,9 @@
 """Command line: thin wrappers over the library; the one place errors become exit codes.
 
 Exit codes: 0 success; 1 a regression was found (compare --fail-on-regression); 2 bad input or usage;
-130 interrupted (Ctrl-C); 143 terminated (SIGTERM). A closed standard output (`| head -1`) is not an error:
-the rest of the output is dropped and the command exits with its own status.
+3 a system produced no usable output (run, score); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
+A closed standard output (`| head -1`) is not an error: the rest of the output is dropped and the command
+exits with its own status.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from pathlib import Path
 from harness.errors import UserError
 
 EXIT_CODES = ("exit codes: 0 ok; 1 regression found (compare only); 2 bad input, usage error or failed validation; "
+              "3 a system produced no usable output, every document failed (run, score); "
               "130 interrupted (Ctrl-C), 143 terminated (SIGTERM): work already done is kept. Output piped into a "
               "reader that stops early (| head) is cut short silently; the status stays the command's own")
+NO_USABLE_OUTPUT = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -267,9 +270,21 @@ def cmd_score(args: argparse.Namespace) -> int:
     from harness import gold
     from harness.predictions import read_predictions
 
-    corpus, _ = gold.load(args.gold)
+    corpus = gold.load_valid(args.gold)
     predictions = read_predictions(args.predictions, corpus.by_id(), args.system)
+    if not args.out:
+        return _score(args, corpus, predictions)
+    from harness.history import check_database_path
+    from harness.outdir import claimed
+
+    check_database_path(args.db)
+    with claimed(args.out):
+        return _score(args, corpus, predictions)
+
+
+def _score(args: argparse.Namespace, corpus, predictions: list) -> int:
     from harness.evaluate import evaluate  # heavy (scipy, scikit-learn): only once the input is known good
+    from harness.predictions import systems_without_output
 
     evaluation = evaluate(corpus, predictions, settings_from(args))
     report_judge(evaluation.scorer)
@@ -287,11 +302,21 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
         print(json.dumps(evaluation.results, indent=2, ensure_ascii=False))
+    else:
+        print_leaderboard(evaluation.results)
+        if args.out:
+            print_written(args.out)
+    return _usable_or_exit_3(systems_without_output(predictions), file=sys.stderr if args.json else sys.stdout)
+
+
+def _usable_or_exit_3(unusable: list[str], file=None) -> int:
+    """Exit 3 when a system has no usable output at all: scores of nothing must not pass a CI gate."""
+    if not unusable:
         return 0
-    print_leaderboard(evaluation.results)
-    if args.out:
-        print_written(args.out)
-    return 0
+    print(f"no usable output: {', '.join(unusable)} failed on every document, so "
+          f"{'its' if len(unusable) == 1 else 'their'} scores measure nothing (exit {NO_USABLE_OUTPUT})",
+          file=file or sys.stdout)
+    return NO_USABLE_OUTPUT
 
 
 def print_leaderboard(results: dict) -> None:
@@ -367,14 +392,17 @@ def _history_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.config import load_run_config
+    from harness.history import check_database_path
+    from harness.io import safe_name
     from harness.resources import config_path
     from harness.runner import run
 
     config = load_run_config(config_path(args.config))
+    out = args.out or Path("results") / safe_name(config.name)  # a config named "...yaml" has the stem ".."
+    check_database_path(args.db)
     cache_dir = None if args.no_cache else args.cache_dir
     # A judge matcher keeps its answers next to the run's model outputs (or nowhere, with --no-cache).
     config = replace(config, scoring={**config.scoring, "judge_cache_dir": str(cache_dir) if cache_dir else None})
-    out = args.out or Path("results") / config.name
     result = run(config, out, cache_dir, fail_fast=args.fail_fast,
                  progress=not args.no_progress, tag=args.tag, history_db=args.db)
     report_judge(result.evaluation.scorer)
@@ -394,7 +422,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  failed: {system} / {doc_id}: {message.splitlines()[0][:200]}")
     _record_history(args, out / "results.json")
     print_written(out)
-    return 0
+    return _usable_or_exit_3(manifest["failures"]["no_usable_output"])
 
 
 def print_written(out: Path) -> None:

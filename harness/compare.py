@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.io import atomic_write, read_text
+from harness.io import JSONProblem, atomic_write, loads_strict, read_text
 
 DEFAULT_TOLERANCE = 0.01
 DEFAULT_ALPHA = 0.05
@@ -88,9 +88,11 @@ def load_results(path: Path) -> dict:
         path = path / "results.json"
     text = read_text(path)
     try:
-        results = json.loads(text)
+        results = loads_strict(text)
     except json.JSONDecodeError as err:
         raise UserError(f"not valid JSON ({err.msg}, line {err.lineno})", path) from None
+    except JSONProblem as err:
+        raise UserError(f"not valid JSON ({err})", path) from None
     check_results(results, path)
     return results
 
@@ -495,11 +497,11 @@ def report(baseline: dict, candidate: dict, args: argparse.Namespace, labels: tu
     comparison = compare_results(baseline, candidate, options_from(args), labels)
     fmt = "json" if args.json else args.format
     render = {"table": to_text, "md": to_markdown, "json": to_json}[fmt]
-    print(render(comparison), end="")
-    if args.markdown:
+    if args.markdown:  # files first: one that cannot be written is the one line of output, not a table and then it
         atomic_write(args.markdown, to_markdown(comparison))
     if args.junit:
         atomic_write(args.junit, junit_xml(comparison))
+    print(render(comparison), end="")
     return 1 if args.fail_on_regression and has_regression(comparison) else 0
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UserError
+from harness.errors import UserError, shown
 from harness.io import dumps_canonical, line_of, read_text, read_yaml
 from harness.records import TASKS
 from harness.scoring.settings import MATCHER_THRESHOLDS, MAX_BOOTSTRAP
@@ -38,7 +38,7 @@ def unknown_name_error(kind: str, name: str, valid: Iterable[str], path: Path | 
     valid = sorted(valid)
     guess = nearest(name, valid)
     hint = f"; did you mean {guess!r}?" if guess else ""
-    return UserError(f"unknown {kind} {name!r}{hint} (valid: {', '.join(valid) or 'none'})", path, line,
+    return UserError(f"unknown {kind} {shown(name)}{hint} (valid: {', '.join(valid) or 'none'})", path, line,
                      field_name or str(name))
 
 
@@ -87,7 +87,7 @@ def _coerce(option: Option, value: Any, where: str, path: Path | None, line: int
     elif kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if ok and not math.isfinite(value):
-            raise UserError(f"{where}: expected a finite number, got {value!r}", path, line, option.name)
+            raise UserError(f"{where}: expected a finite number, got {shown(value)}", path, line, option.name)
         value = float(value) if ok else value
     elif kind is str:
         ok = isinstance(value, str)
@@ -99,7 +99,7 @@ def _coerce(option: Option, value: Any, where: str, path: Path | None, line: int
     if not ok:
         expected = {"argv": "a list of strings", "strings": "a list of strings"}.get(_kind_name(kind),
                                                                                      _kind_name(kind))
-        raise UserError(f"{where}: expected {expected}, got {type(value).__name__} {value!r}", path, line,
+        raise UserError(f"{where}: expected {expected}, got {type(value).__name__} {shown(value)}", path, line,
                         option.name)
     if option.choices:
         items = value if isinstance(value, tuple) else (value,)
@@ -107,12 +107,12 @@ def _coerce(option: Option, value: Any, where: str, path: Path | None, line: int
             if item not in option.choices:
                 guess = nearest(item, option.choices)
                 hint = f"; did you mean {guess!r}?" if guess else ""
-                raise UserError(f"{where}: {item!r} is not one of {', '.join(map(str, option.choices))}{hint}",
+                raise UserError(f"{where}: {shown(item)} is not one of {', '.join(map(str, option.choices))}{hint}",
                                 path, line, option.name)
     if option.minimum is not None and isinstance(value, (int, float)) and value < option.minimum:
-        raise UserError(f"{where}: must be at least {option.minimum:g}, got {value!r}", path, line, option.name)
+        raise UserError(f"{where}: must be at least {option.minimum:g}, got {shown(value)}", path, line, option.name)
     if option.maximum is not None and isinstance(value, (int, float)) and value > option.maximum:
-        raise UserError(f"{where}: must be at most {option.maximum:g}, got {value!r}", path, line, option.name)
+        raise UserError(f"{where}: must be at most {option.maximum:g}, got {shown(value)}", path, line, option.name)
     return value
 
 

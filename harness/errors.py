@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+MAX_MESSAGE_CHARS = 2000  # one line a reader can take in; a value that would make it longer is cut, never expanded
 
 
 @dataclass
@@ -26,7 +30,8 @@ class UserError(Exception):
             where += ": "
         record = f"{self.record}: " if self.record else ""
         field = f"{self.field}: " if self.field else ""
-        return one_line(f"{where}{record}{field}{self.message}")
+        text = one_line(f"{where}{record}{field}{self.message}")
+        return text if len(text) <= MAX_MESSAGE_CHARS else f"{text[:MAX_MESSAGE_CHARS]}… (message cut)"
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -35,6 +40,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def one_line(text: str) -> str:
     """Control characters from the input (a newline or NUL in a key or a value) shown escaped: one error, one line."""
     return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value for an error message, bounded however large it is: reprlib never builds the whole repr of a
+    nested value (YAML aliases can make one of billions of items), and the result is cut to `limit`."""
+    bounded = reprlib.Repr()
+    bounded.maxlevel, bounded.maxlist, bounded.maxtuple, bounded.maxdict = 3, 4, 4, 4
+    bounded.maxstring = bounded.maxother = bounded.maxlong = limit
+    short = bounded.repr(value)
+    return short if len(short) <= limit else f"{short[:limit]}…"
 
 
 class ValidationErrors(UserError):

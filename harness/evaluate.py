@@ -91,15 +91,15 @@ def _coverage_or_null(summary: dict, gold_claims: int) -> dict:
 
 def decision_log(doc_scores: list[DocScore], predictions: dict[tuple[str, str], Prediction]) -> list[dict]:
     """Every claim decision: which gold claim each prediction matched, or why not, with the score."""
-    rows = []
-    for s in doc_scores:
-        if s.claims is None:
-            continue
-        pred = predictions.get((s.doc_id, s.system))
-        texts = [c.text for c in (pred.claims or ())] if pred else []
-        for d in s.claims.decisions:
-            rows.append({"system": s.system, "doc_id": s.doc_id, "prediction": d.prediction,
-                         "text": texts[d.prediction] if d.prediction < len(texts) else "",
-                         "outcome": d.outcome, "gold_id": d.gold_id, "best_gold": d.best_gold,
-                         "score": round(d.score, 6)})
-    return rows
+    return [row for s in doc_scores for row in doc_decisions(s, predictions.get((s.doc_id, s.system)))]
+
+
+def doc_decisions(score: DocScore, prediction: Prediction | None) -> list[dict]:
+    """One document's rows of the decision log (built when needed, so a large run never holds the whole log)."""
+    if score.claims is None:
+        return []
+    texts = [c.text for c in (prediction.claims or ())] if prediction else []
+    return [{"system": score.system, "doc_id": score.doc_id, "prediction": d.prediction,
+             "text": texts[d.prediction] if d.prediction < len(texts) else "",
+             "outcome": d.outcome, "gold_id": d.gold_id, "best_gold": d.best_gold,
+             "score": round(d.score, 6)} for d in score.claims.decisions]

@@ -198,6 +198,19 @@ def load(path: Path | str | None = None) -> tuple[Corpus, Origins]:
     return corpus, origins
 
 
+def load_valid(path: Path | str | None = None) -> Corpus:
+    """A corpus to score against: loaded and validated by the rules of `harness gold validate`, so scores are
+    never computed on gold it would refuse (spans outside the text, duplicate claim ids, unknown salience)."""
+    corpus, origins = load(path)
+    problems = validate(corpus, origins)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise UserError(f"{first.message}{more}; `harness gold validate --gold {corpus.source}` lists them",
+                        first.path, first.line, first.field, first.record)
+    return corpus
+
+
 def _load_folder(root: Path, origins: Origins) -> tuple[list[Document], list[dict]]:
     manifest_path = root / "manifest.yaml"
     manifest = read_yaml(manifest_path)

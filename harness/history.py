@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.io import dumps_canonical, read_text
+from harness.io import JSONProblem, dumps_canonical, loads_strict, read_text, write_error
 
 DEFAULT_DB = Path("results") / "history.sqlite"
 DEFAULT_METRIC = "claims.f1"
@@ -135,6 +135,16 @@ def _retry_while_locked(step) -> None:
             time.sleep(0.02)
 
 
+def check_database_path(db_path: Path) -> None:
+    """Refuse, before a run calls any model, a database path that could never be opened for writing."""
+    db_path = Path(db_path)
+    if db_path.is_dir():
+        raise UserError("is a folder; --db names the history database file (e.g. results/history.sqlite)", db_path)
+    parent = next((p for p in db_path.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise UserError(f"cannot create the database: {parent} is a file, not a folder", db_path)
+
+
 def connect(db_path: Path, *, create: bool = True, target: int = SCHEMA_VERSION) -> sqlite3.Connection:
     """Open (creating if allowed) and migrate the database; autocommit mode, transactions are explicit."""
     db_path = Path(db_path)
@@ -142,8 +152,17 @@ def connect(db_path: Path, *, create: bool = True, target: int = SCHEMA_VERSION)
         if not create:
             raise UserError("no history database (runs are recorded by `harness run` and `harness score --out`; "
                             "`harness history import` builds one from results.json files)", db_path)
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        check_database_path(db_path)
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise write_error(err, db_path.parent) from None
+    elif db_path.is_dir():
+        check_database_path(db_path)
+    try:
+        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error as err:
+        raise UserError(f"cannot open the history database ({err})", db_path) from None
     try:
         with database_errors(db_path):
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -163,6 +182,8 @@ def database_errors(db_path: Path) -> Iterator[None]:
         if "locked" in str(err) or "busy" in str(err):
             raise UserError(f"history database stayed locked by another writer for {BUSY_TIMEOUT_MS // 1000} s; "
                             "try again", db_path) from None
+        if "full" in str(err):
+            raise UserError(f"cannot write the history database ({err})", db_path) from None
         raise UserError(f"not a usable history database ({err})", db_path) from None
     except sqlite3.DatabaseError as err:
         raise UserError(f"not a usable history database ({err})", db_path) from None
@@ -179,9 +200,11 @@ def read_results(path: Path) -> tuple[str, dict]:
     """The text and parsed object of a results.json, checked for the fields history needs."""
     text = read_text(Path(path))
     try:
-        results = json.loads(text)
+        results = loads_strict(text)
     except json.JSONDecodeError as err:
         raise UserError(f"not valid JSON ({err.msg})", path, err.lineno) from None
+    except JSONProblem as err:
+        raise UserError(f"not valid JSON ({err})", path) from None
     check_results(results, path)
     return text, results
 
@@ -570,8 +593,8 @@ def history(db_path: Path, metric: str = DEFAULT_METRIC, systems: Sequence[str] 
     and so is a metric that has no point for any system asked for."""
     if last is not None and last < 1:
         raise UserError("must be at least 1", None, None, "--last")
-    if tolerance < 0:
-        raise UserError("must not be negative", None, None, "--tolerance")
+    if not math.isfinite(tolerance) or tolerance < 0:
+        raise UserError(f"must be a finite number >= 0, got {tolerance}", None, None, "--tolerance")
     conn = connect(db_path, create=False)
     try:
         if not conn.execute("SELECT 1 FROM runs LIMIT 1").fetchone():

@@ -1,4 +1,4 @@
-"""File I/O at the edges: YAML with line numbers, JSON Lines, atomic writes."""
+"""File I/O at the edges: YAML with line numbers, strict JSON and JSON Lines, atomic writes, safe file names."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ import yaml
 
 from harness.errors import UserError
 
+# How many values YAML aliases may add to a document beyond those written out. A few `<<: *defaults` merges
+# add tens; nested aliases add billions from a few hundred bytes (each level multiplies the one below).
+ALIAS_EXPANSION_BUDGET = 10_000
+
 
 class LineDict(dict):
     """A mapping that remembers the line it started on, for error messages."""
@@ -23,6 +27,17 @@ class LineDict(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
+    def compose_document(self) -> yaml.Node:
+        """The document's node graph, refused when its aliases would expand it beyond the budget."""
+        start = self.peek_event().start_mark
+        root = super().compose_document()
+        written, expanded = _node_counts(root, start)
+        if expanded - written > ALIAS_EXPANSION_BUDGET:
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases expand this document by more than {ALIAS_EXPANSION_BUDGET:,} values "
+                "(nested aliases); write the values out instead", start)
+        return root
+
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """A value its tag cannot hold (the date 2024-13-45, `!!int x`) is an error at its line, not a crash."""
         try:
@@ -34,6 +49,37 @@ class _LineLoader(yaml.SafeLoader):
             shown = f"{node.value!r} " if isinstance(node, yaml.ScalarNode) else ""
             raise yaml.constructor.ConstructorError(None, None, f"{shown}is not a valid {tag} ({err})",
                                                     node.start_mark) from None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
+
+
+def _node_counts(root: yaml.Node, start: yaml.Mark) -> tuple[int, int]:
+    """(distinct nodes, nodes once every alias is expanded), without expanding anything: each node's expanded
+    size is counted once from its children's (iteratively, so deep nesting cannot overflow the stack)."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise yaml.composer.ComposerError(None, None, "an alias refers to the node that contains it", start)
+        on_path.add(key)
+        stack.append((node, True))
+        stack += [(child, False) for child in _children(node) if id(child) not in sizes]
+    return len(sizes), sizes[id(root)]
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -63,10 +109,21 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        raise UserError("file not found", path) from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected a file", path) from None
+    except OSError as err:
+        raise read_error(err, path) from None
+
+
+def read_error(err: OSError, path: Path) -> UserError:
+    """A file that cannot be read, said in one line: missing, a folder, not readable, or the system's reason."""
+    if isinstance(err, FileNotFoundError):
+        return UserError("file not found", path)
+    if isinstance(err, IsADirectoryError):
+        return UserError("is a directory, expected a file", path)
+    if isinstance(err, NotADirectoryError):
+        return UserError("file not found (a folder on its path is a file)", path)
+    if isinstance(err, PermissionError):
+        return UserError("permission denied: cannot read this file", path)
+    return UserError(f"cannot read ({err.strerror or err})", path)
 
 
 def decode_utf8(raw: bytes, path: Path) -> str:
@@ -102,20 +159,57 @@ def line_of(obj: Any) -> int | None:
     return getattr(obj, "line", None)
 
 
-def iter_jsonl(path: Path, storable: bool = False) -> Iterator[tuple[int, Any]]:
+class JSONProblem(ValueError):
+    """Valid to Python's json module but not to JSON or to us: a repeated key, NaN or Infinity."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise JSONProblem(f"duplicate key {key!r} (the last value would silently win)")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise JSONProblem(f"{name} is not a JSON number")
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """json.loads that refuses what JSON does not allow but Python accepts: repeated keys in an object (the last
+    would silently win) and NaN/Infinity. Raises json.JSONDecodeError or JSONProblem (both ValueError)."""
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+
+
+def _lines(handle: IO[bytes], path: Path, max_line_bytes: int | None) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines, each refused once it passes `max_line_bytes` (before the rest of it is read)."""
+    number = 0
+    while True:
+        try:
+            raw = handle.readline(max_line_bytes + 1 if max_line_bytes else -1)
+        except OSError as err:
+            raise read_error(err, path) from None
+        if not raw:
+            return
+        number += 1
+        if max_line_bytes and len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+            raise UserError(f"line longer than {max_line_bytes:,} bytes (the limit for one line)", path, number)
+        yield number, raw
+
+
+def iter_jsonl(path: Path, storable: bool = False, max_line_bytes: int | None = None) -> Iterator[tuple[int, Any]]:
     """Yield (line number, parsed object) for each non-blank line; bad lines raise UserError.
 
     `storable`: also refuse strings that no UTF-8 file can hold (a "\\ud800" escape, half a surrogate pair),
-    for input whose text is written out again (predictions, gold).
+    for input whose text is written out again (predictions, gold). `max_line_bytes`: refuse longer lines.
     """
     try:
         handle = path.open("rb")
-    except FileNotFoundError:
-        raise UserError("file not found", path) from None
-    except IsADirectoryError:
-        raise UserError("is a directory, expected a file", path) from None
+    except OSError as err:
+        raise read_error(err, path) from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in _lines(handle, path, max_line_bytes):
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if b"\x00" in raw:
@@ -127,9 +221,11 @@ def iter_jsonl(path: Path, storable: bool = False) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = loads_strict(line)
             except json.JSONDecodeError as err:
                 raise UserError(f"not valid JSON ({err.msg}, column {err.colno})", path, number) from None
+            except JSONProblem as err:
+                raise UserError(f"not valid JSON ({err})", path, number) from None
             except ValueError:  # an integer of thousands of digits
                 raise UserError("not valid JSON (a number too long to read)", path, number) from None
             except RecursionError:
@@ -171,6 +267,13 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def safe_name(name: str) -> str:
+    """A file-name-safe form of `name` (a config's stem, an adapter's name): no separators, no leading dots,
+    so a path built from it stays inside its folder ("..", "../x" and "/etc" become plain names)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".")[:80]
+    return cleaned or "_"
+
+
 def dumps_canonical(obj: Any) -> str:
     """The one JSON form used for hashing: sorted keys, no spaces, UTF-8 kept."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -181,18 +284,63 @@ def temporary_glob(name_glob: str) -> str:
     return f".{name_glob}.*.tmp"
 
 
+class WriteError(UserError):
+    """A file that could not be written (disk full, no permission, a folder in the way); `errno` says why."""
+
+    errno: int | None = None
+
+
+def write_error(err: OSError, path: Path) -> WriteError:
+    if isinstance(err, IsADirectoryError) or (path.is_dir() and not isinstance(err, PermissionError)):
+        problem = WriteError("is a folder; expected a file name", path)
+    elif isinstance(err, (NotADirectoryError, FileExistsError)):
+        problem = WriteError("cannot create it: a file is in the way of its folder", path)
+    elif isinstance(err, PermissionError):
+        problem = WriteError("permission denied: cannot write here", path)
+    else:
+        problem = WriteError(f"cannot write ({err.strerror or err})", path)
+    problem.errno = err.errno
+    return problem
+
+
+def _umask() -> int:
+    """The process's umask (Linux reports it; elsewhere it is read by setting and restoring it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_open(path: Path, binary: bool = False) -> Iterator[IO]:
     """A file written under a temporary name and renamed into place only when the block succeeds,
-    so readers never see half a file and an interrupted write leaves the old file (or none)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # see temporary_glob
+    so readers never see half a file and an interrupted write leaves the old file (or none).
+
+    The file gets the permissions any new file gets (0666 less the umask), not mkstemp's private 0600.
+    A write the system refuses (disk full, no permission) is a WriteError naming the file.
+    """
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # see temporary_glob
+    except OSError as err:
+        raise write_error(err, path) from None
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as out:
             yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(err, path) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -10,7 +10,9 @@ from harness.io import iter_jsonl
 from harness.records import Document, PredictedClaim, Prediction
 
 ALLOWED_FIELDS = frozenset({"doc_id", "system", "summary", "claims", "failure", "meta"})
-MAX_TEXT_CHARS = 200_000  # a "summary" longer than this is a pipeline bug, and LCS on it would take minutes
+MAX_TEXT_CHARS = 200_000  # a "summary" longer than this is a pipeline bug
+MAX_CLAIMS = 1_000  # claims per document; a million (55 MB on one line) took 5.4 GB to score
+MAX_LINE_BYTES = 16_000_000  # one line is parsed whole; refused before it is, beyond this
 
 
 def iter_predictions(path: Path, documents: dict[str, Document] | None = None,
@@ -18,7 +20,7 @@ def iter_predictions(path: Path, documents: dict[str, Document] | None = None,
     """Yield validated predictions one by one (streaming: memory does not grow with the file)."""
     seen: set[tuple[str, str]] = set()
     any_line = False
-    for number, obj in iter_jsonl(path, storable=True):
+    for number, obj in iter_jsonl(path, storable=True, max_line_bytes=MAX_LINE_BYTES):
         any_line = True
         prediction = parse_prediction(obj, path, number, documents, system)
         key = (prediction.doc_id, prediction.system)
@@ -76,6 +78,8 @@ def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Do
 def parse_claims(raw: object, doc: Document | None, path: Path, line: int) -> tuple[PredictedClaim, ...]:
     if not isinstance(raw, list):
         raise UserError(f"expected a list, got {type(raw).__name__}", path, line, "claims")
+    if len(raw) > MAX_CLAIMS:
+        raise UserError(f"{len(raw):,} claims; the limit is {MAX_CLAIMS:,} per document", path, line, "claims")
     out = []
     for i, item in enumerate(raw):
         where = f"claims[{i}]"
@@ -114,3 +118,12 @@ def _span(raw: object, doc: Document | None, path: Path, line: int, where: str) 
 
 def systems_of(predictions: Iterable[Prediction]) -> list[str]:
     return sorted({p.system for p in predictions})
+
+
+def systems_without_output(predictions: Iterable[Prediction]) -> list[str]:
+    """Systems that failed on every document they were given and produced nothing at all: a run that scores them
+    measures nothing, so CI must not pass on it (the command line exits 3)."""
+    usable: dict[str, bool] = {}
+    for p in predictions:
+        usable[p.system] = usable.get(p.system, False) or not p.failure or bool(p.summary or p.claims)
+    return sorted(name for name, ok in usable.items() if not ok)

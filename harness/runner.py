@@ -8,6 +8,7 @@ its message and scored as empty output; the run goes on unless fail-fast is aske
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -21,8 +22,11 @@ from harness.adapters.base import Adapter, AdapterError, BadOutput, Output, call
 from harness.cache import Cache, entry_key, input_sha256
 from harness.config import CorpusConfig, RunConfig, SystemConfig
 from harness.errors import UserError
-from harness.io import atomic_write, dumps_canonical
-from harness.records import TASKS, Corpus, Document, Prediction, Summary
+from harness.io import WriteError, atomic_write, dumps_canonical, write_error
+from harness.outdir import claimed
+from harness.predictions import MAX_CLAIMS, MAX_TEXT_CHARS, systems_without_output
+from harness.records import TASKS, Corpus, Document, PredictedClaim, Prediction, Summary
+from harness.redact import Redactor, environment_secrets, secrets_of, without_url_credentials
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("numpy", "scipy", "scikit-learn", "rouge-score", "rouge-score-rs", "pysbd", "pyyaml", "httpx",
@@ -63,8 +67,7 @@ def load_corpus(spec: CorpusConfig) -> Corpus:
     if spec.kind == "gold":
         from harness import gold
 
-        corpus, _ = gold.load(spec.path)
-        return corpus
+        return gold.load_valid(spec.path)
     return load_dataset_corpus(spec)
 
 
@@ -144,11 +147,13 @@ def build_systems(config: RunConfig, tasks: tuple[str, ...]) -> list[System]:
 # --------------------------------------------------------------------------- one document
 
 
-def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
+def predict(system: System, doc: Document, cache: Cache | None, redact: Redactor | None = None) -> Prediction:
     """All of a system's tasks on one document, through the cache; failures become a message, not an exception.
 
-    The adapter is given only the document's Source, unless it declares that it reads the gold.
+    The adapter is given only the document's Source, unless it declares that it reads the gold. Whatever the
+    model said passes `redact` before it is cached or kept, so no secret is ever written.
     """
+    redact = redact if redact is not None else Redactor(())
     adapter = system.adapter
     outputs: dict[str, Output] = {}
     failures: list[str] = []
@@ -162,17 +167,18 @@ def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
         if entry is not None:
             meta["cache"][task] = "hit"
             if entry.get("failure"):
-                failures.append(f"{task}: {entry['failure']}")
+                failures.append(f"{task}: {redact(entry['failure'])}")
                 if entry.get("raw"):
-                    meta.setdefault("raw_output", {})[task] = entry["raw"]
+                    meta.setdefault("raw_output", {})[task] = redact(entry["raw"])
             else:
-                outputs[task] = Output.from_json(entry["output"])
+                outputs[task] = _redacted(Output.from_json(entry["output"]), redact)
             continue
         meta["cache"][task] = "miss" if use_cache else "off"
         started = time.perf_counter()
         failure, raw, keep = None, None, True  # a malformed answer is kept (a rerun gives the same); transit errors not
         try:
-            outputs[task] = call_with_timeout(adapter, given, task, system.config.timeout)
+            outputs[task] = _redacted(within_limits(call_with_timeout(adapter, given, task, system.config.timeout)),
+                                      redact)
         except UserError:
             raise
         except BadOutput as err:
@@ -183,7 +189,7 @@ def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
             failure, keep = f"{type(err).__name__}: {err}", False
         elapsed = time.perf_counter() - started
         meta["seconds"] += elapsed
-        failure, raw = _storable(failure), _storable(raw)
+        failure, raw = redact(_storable(failure)), redact(_storable(raw))
         if failure:
             failures.append(f"{task}: {failure}")
             if raw:
@@ -204,6 +210,39 @@ def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
     return Prediction(doc.doc_id, system.name, summary, claims, "; ".join(failures) or None, meta)
 
 
+def within_limits(output: Output) -> Output:
+    """The limits of the predictions format hold for a model's answers too (a 100 MB "summary" would fill the
+    cache and take minutes to score): over them, the answer is a failure that keeps its first characters."""
+    if output.summary is not None and len(output.summary) > MAX_TEXT_CHARS:
+        raise BadOutput(f"the summary has {len(output.summary):,} characters; the limit is {MAX_TEXT_CHARS:,}",
+                        output.summary[:RAW_LIMIT])
+    claims = output.claims or ()
+    if len(claims) > MAX_CLAIMS:
+        raise BadOutput(f"{len(claims):,} claims; the limit is {MAX_CLAIMS:,} per document",
+                        "\n".join(c.text[:200] for c in claims[:20])[:RAW_LIMIT])
+    for i, claim in enumerate(claims):
+        if len(claim.text) > MAX_TEXT_CHARS:
+            raise BadOutput(f"claims[{i}] has {len(claim.text):,} characters; the limit is {MAX_TEXT_CHARS:,}",
+                            claim.text[:RAW_LIMIT])
+    return output
+
+
+def _redacted(output: Output, redact: Redactor) -> Output:
+    if not redact:
+        return output
+    if output.claims is not None:
+        return Output(claims=tuple(PredictedClaim(redact(c.text), c.span) for c in output.claims))
+    return Output(summary=redact(output.summary))
+
+
+def run_redactor(systems: list[System]) -> Redactor:
+    """Every secret this run could leak: named and secret-looking environment variables, URL credentials."""
+    found = environment_secrets()
+    for system in systems:
+        found += secrets_of(system.adapter.settings)
+    return Redactor(found)
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -212,10 +251,10 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
         history_db: Path | None = None) -> RunResult:
     """Run every system on every document, write predictions.jsonl and results.json, return the evaluation.
 
-    `tag` (a release label) goes into the manifest, so `harness history import` restores it.
+    `tag` (a release label) goes into the manifest, so `harness history import` restores it. The output folder
+    is claimed (checked writable, locked against a second writer) after the config is checked and before any
+    model is called.
     """
-    from harness.evaluate import evaluate
-
     log = log or (lambda message: print(message, file=sys.stderr))
     started_at, t0 = _now(), time.perf_counter()
     corpus = load_corpus(config.corpus)
@@ -228,10 +267,25 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
                             field="tasks")
     settings = config.score_settings()
     systems = build_systems(config, tasks)
-    cache = Cache(Path(cache_dir)) if cache_dir is not None else None
+    try:
+        with claimed(out_dir) as out_dir:
+            return _run_claimed(config, corpus, systems, settings, out_dir, cache_dir, fail_fast, progress, log, tag,
+                                history_db, started_at, t0)
+    finally:  # also when the folder could not be claimed (closing twice is harmless)
+        for system in systems:
+            system.adapter.close()
+
+
+def _run_claimed(config: RunConfig, corpus: Corpus, systems: list[System], settings, out_dir: Path,
+                 cache_dir: Path | None, fail_fast: bool, progress: bool, log: Callable[[str], None],
+                 tag: str | None, history_db: Path | None, started_at: str, t0: float) -> RunResult:
+    """The run once its output folder is known to be writable and is held by this run alone."""
+    from harness.evaluate import evaluate
+
+    cache = Cache(Path(cache_dir), warn=log) if cache_dir is not None else None
     if cache is not None:
         cache.sweep_stale_temporaries()
-    out_dir = Path(out_dir)
+    redact = run_redactor(systems)
     predictions: list[Prediction] = []
     timings: dict[str, float] = {}
     failures: dict[str, dict[str, str]] = {}
@@ -239,11 +293,10 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
         for system in systems:
             s0 = time.perf_counter()
             try:
-                done = _run_system(system, corpus, cache, fail_fast, progress)
+                done = _run_system(system, corpus, cache, fail_fast, progress, redact)
             except FailFast as stop:
                 predictions += stop.done  # type: ignore[attr-defined]
-                _start_outputs(out_dir)
-                write_predictions(out_dir / "predictions.jsonl", predictions, systems)
+                _save_predictions(out_dir, predictions, systems, cache)
                 raise FailFast(f"{stop.message} (--fail-fast: stopped; {len(predictions)} predictions kept in "
                                f"{out_dir / 'predictions.jsonl'}" + (" and the cache)" if cache else ")")) from None
             timings[system.name] = round(time.perf_counter() - s0, 3)
@@ -254,25 +307,59 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     finally:
         for system in systems:
             system.adapter.close()
-    _start_outputs(out_dir)
-    write_predictions(out_dir / "predictions.jsonl", predictions, systems)
+    _save_predictions(out_dir, predictions, systems, cache)
     s0 = time.perf_counter()
     evaluation = evaluate(corpus, predictions, settings, reads_gold={s.name for s in systems if s.adapter.reads_gold})
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
-    manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag)
+    manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag, redact,
+                              systems_without_output(predictions))
     write_results(out_dir, evaluation, corpus, predictions, manifest, history_db)
     return RunResult(predictions, evaluation, manifest, out_dir, failures)
+
+
+def _save_predictions(out_dir: Path, predictions: list[Prediction], systems: list[System], cache: Cache | None) -> None:
+    """predictions.jsonl, the first file of the run's outputs. If it cannot be written, the answers are kept
+    elsewhere (the cache, else a file in the temporary folder) and the one-line error says where."""
+    _start_outputs(out_dir)
+    try:
+        write_predictions(out_dir / "predictions.jsonl", predictions, systems)
+    except WriteError as err:
+        if cache is not None and not cache.disabled:
+            kept = "the models' answers are in the cache: free some space and run again (no model is asked twice)"
+        else:
+            kept = _spare_copy(predictions, systems)
+        raise WriteError(f"{err.message}; {kept}", err.path) from None
+
+
+def _spare_copy(predictions: list[Prediction], systems: list[System]) -> str:
+    """Write the answers to a new file in the temporary folder; say where (or that even this failed)."""
+    import tempfile
+
+    try:
+        handle, name = tempfile.mkstemp(prefix="harness-predictions-", suffix=".jsonl")
+        os.close(handle)
+    except OSError as err:
+        return f"the models' answers could not be kept anywhere ({err.strerror}); free some space and run again"
+    try:
+        write_predictions(Path(name), predictions, systems)
+    except WriteError as err:
+        Path(name).unlink(missing_ok=True)
+        return f"the models' answers could not be kept anywhere ({err.message}); free some space and run again"
+    return f"the models' answers were saved to {name} (score them with `harness score --predictions {name}`)"
 
 
 def _start_outputs(out_dir: Path) -> None:
     """Remove an earlier run's results.json before writing this run's files: results.json is written last,
     so a folder holding one is always one complete run, even if this run is killed while writing."""
-    (out_dir / "results.json").unlink(missing_ok=True)
+    try:
+        (out_dir / "results.json").unlink(missing_ok=True)
+    except OSError as err:
+        raise write_error(err, out_dir / "results.json") from None
 
 
 def _run_system(system: System, corpus: Corpus, cache: Cache | None, fail_fast: bool,
-                progress: bool) -> list[Prediction]:
+                progress: bool, redact: Redactor) -> list[Prediction]:
     from tqdm import tqdm
 
     documents = corpus.documents
@@ -297,13 +384,13 @@ def _run_system(system: System, corpus: Corpus, cache: Cache | None, fail_fast: 
     try:
         if system.adapter.concurrency <= 1:
             for doc in documents:
-                record(predict(system, doc, cache))
+                record(predict(system, doc, cache, redact))
         else:
             from concurrent.futures import ThreadPoolExecutor, as_completed
 
             pool = ThreadPoolExecutor(max_workers=system.adapter.concurrency, thread_name_prefix=system.name)
             try:
-                futures = [pool.submit(predict, system, doc, cache) for doc in documents]
+                futures = [pool.submit(predict, system, doc, cache, redact) for doc in documents]
                 for future in as_completed(futures):
                     record(future.result())
             finally:
@@ -352,7 +439,10 @@ VOLATILE_MANIFEST_KEYS = ("started_at", "finished_at", "timings_seconds", "cache
 
 
 def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cache: Cache | None,
-                   timings: dict, failures: dict, settings, started_at: str, tag: str | None = None) -> dict:
+                   timings: dict, failures: dict, settings, started_at: str, tag: str | None = None,
+                   redact: Redactor | None = None, no_usable_output: list[str] | None = None) -> dict:
+    """What ran, how and on what; option values keep no URL credentials and no secret."""
+    redact = redact if redact is not None else Redactor(())
     manifest = {
         **environment(),
         "config": {"path": str(config.path), "sha256": config.sha256, "name": config.name},
@@ -360,7 +450,8 @@ def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cac
         "gold": {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)},
         "systems": {
             s.name: {"adapter": s.config.adapter, "adapter_version": str(s.adapter.version), "package": s.package,
-                     "package_version": s.package_version, "tasks": list(s.tasks), "options": _jsonable(s.adapter.settings),
+                     "package_version": s.package_version, "tasks": list(s.tasks),
+                     "options": redact.value(without_url_credentials(_jsonable(s.adapter.settings))),
                      "options_hash": s.adapter.options_hash(), "fingerprint": s.adapter.fingerprint(),
                      "deterministic": bool(s.adapter.deterministic), "reads_gold": bool(s.adapter.reads_gold),
                      "timeout": s.config.timeout,
@@ -376,7 +467,8 @@ def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cac
         "finished_at": _now(),
         "timings_seconds": timings,
         "cache": cache.stats() if cache else None,
-        "failures": {"count": sum(len(f) for f in failures.values()), "by_system": failures},
+        "failures": {"count": sum(len(f) for f in failures.values()), "by_system": failures,
+                     "no_usable_output": no_usable_output or []},
         "volatile_keys": list(VOLATILE_MANIFEST_KEYS),
     }
     if tag:

@@ -56,7 +56,7 @@ def write_gold(path, variant: str = "") -> None:
         lines.append(json.dumps({
             "doc_id": doc_id, "text": text, "regions": [{"start": 0, "end": len(text), "label": "body"}],
             "claims": [{"id": f"c{i}", "text": t, "spans": [[0, 10]]} for i, t in enumerate(claims, 1)],
-            "summaries": [{"id": "short", "length": "short", "text": summary}]}))
+            "summaries": [{"id": "short", "length": "headline", "text": summary}]}))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

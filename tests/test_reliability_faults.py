@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psutil
@@ -241,7 +242,8 @@ def test_http_faults_are_retried_or_recorded_and_the_run_completes(tmp_path: Pat
         {"name": "flaky-server", "adapter": "openai-compatible", "options": options},
         {"name": "no-server", "adapter": "openai-compatible", "options": refused}])
     done = harness("run", "--config", str(config), "--no-progress", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # no-server has no usable output at all
+    assert "no usable output: no-server failed on every document" in done.stdout
     rows = rows_of(tmp_path / "results" / "http" / "predictions.jsonl", "flaky-server")
     # 429 and a truncated stream: retried, then the answer is used.
     assert rows[d429]["summary"] == "after two 429s" and "failure" not in rows[d429]
@@ -270,7 +272,7 @@ def test_http_faults_are_retried_or_recorded_and_the_run_completes(tmp_path: Pat
     # server again for the 500, the truncated body and the refused connections, but not for the rest.
     before = {d: server.asked_for(d) for d in DOC_IDS}
     again = harness("run", "--config", str(config), "--no-progress", cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 3, again.stderr
     asked = {d: server.asked_for(d) - before[d] for d in DOC_IDS}
     assert asked == {d429: 0, d500: 3, dbadjson: 0, dtrunc: 3, dchunk: 0}
 
@@ -300,10 +302,10 @@ def test_api_key_never_reaches_files_logs_or_errors(tmp_path: Path, fault_server
     assert done.returncode == 0, done.stderr
     assert all(h.get("Authorization") == f"Bearer {SECRET}" for h in server.headers)  # it was sent
     rows = rows_of(tmp_path / "results" / "keyed" / "predictions.jsonl", "keyed")
-    assert rows[DOC_IDS[0]]["failure"] == "summary: HTTP 401: invalid API key Bearer [api key removed]"
-    assert rows[DOC_IDS[1]]["failure"] == "summary: HTTP 503: overloaded for Bearer [api key removed]"
-    assert rows[DOC_IDS[2]]["meta"]["raw_output"]["summary"] == "not json, but the key: Bearer [api key removed]"
-    assert rows[DOC_IDS[3]]["summary"] == "a summary that repeats Bearer [api key removed]"
+    assert rows[DOC_IDS[0]]["failure"] == "summary: HTTP 401: invalid API key Bearer [secret removed]"
+    assert rows[DOC_IDS[1]]["failure"] == "summary: HTTP 503: overloaded for Bearer [secret removed]"
+    assert rows[DOC_IDS[2]]["meta"]["raw_output"]["summary"] == "not json, but the key: Bearer [secret removed]"
+    assert rows[DOC_IDS[3]]["summary"] == "a summary that repeats Bearer [secret removed]"
     # Without the variable: one line naming the variable, never a value.
     missing = harness("run", "--config", str(config), cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
     assert missing.returncode == 2 and "RELIABILITY_TEST_KEY is not set" in missing.stderr
@@ -315,3 +317,176 @@ def test_api_key_never_reaches_files_logs_or_errors(tmp_path: Path, fault_server
         assert SECRET.encode() not in data, path
     for text in (done.stdout, done.stderr, missing.stdout, missing.stderr):
         assert SECRET not in text
+
+
+# --------------------------------------------------------------------------- answers that never end
+
+
+FLOOD_MODEL = """
+import json, sys
+request = json.loads(sys.stdin.read())
+mode = dict(a.split("=", 1) for a in sys.argv[1:]).get(request["doc_id"], "ok")
+if mode == "flood" and request["task"] == "summary":  # 100 MB and counting
+    chunk = "x" * 1_000_000
+    sys.stdout.write('{"summary": "')
+    for _ in range(100):
+        sys.stdout.write(chunk)
+    sys.exit(0)
+if mode == "long" and request["task"] == "summary":
+    print(json.dumps({"summary": "word " * 50_000}))
+    sys.exit(0)
+if mode == "many" and request["task"] == "claims":
+    print(json.dumps({"claims": [f"claim number {i}" for i in range(1500)]}))
+    sys.exit(0)
+if request["task"] == "summary":
+    print(json.dumps({"summary": " ".join(request["story_text"].split()[:12])}))
+else:
+    print(json.dumps({"claims": [request["story_text"].split("\\n")[0]]}))
+"""
+
+
+def test_a_model_answer_over_the_limits_is_a_failure_that_keeps_its_first_bytes(tmp_path: Path):
+    """A 100 MB answer left a 488 MB cache and predictions file; a 250,000-character summary was accepted though a
+    predictions file may hold at most 200,000; 1,500 claims were too."""
+    model = tmp_path / "model.py"
+    model.write_text(FLOOD_MODEL, encoding="utf-8")
+    plan = {DOC_IDS[0]: "flood", DOC_IDS[1]: "long", DOC_IDS[2]: "many"}
+    config = write_config(tmp_path / "big.yaml", [{
+        "name": "big", "adapter": "command",
+        "options": {"argv": [sys.executable, str(model), *(f"{d}={m}" for d, m in plan.items())],
+                    "max_output_bytes": 1_000_000}}], tasks=("summary", "claims"))
+    started = time.monotonic()
+    done = harness("run", "--config", str(config), "--no-progress", "--cache-dir", "cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 120
+    rows = rows_of(tmp_path / "results" / "big" / "predictions.jsonl", "big")
+    flood, long, many = (rows[d] for d in DOC_IDS[:3])
+    assert flood["failure"] == ("summary: command printed more than 1,000,000 bytes (max_output_bytes); it was "
+                                "stopped")
+    assert flood["meta"]["raw_output"]["summary"] == '{"summary": "' + "x" * 1987  # the first 2,000 characters
+    assert long["failure"] == "summary: the summary has 250,000 characters; the limit is 200,000"
+    assert long["meta"]["raw_output"]["summary"] == ("word " * 400)
+    assert many["failure"] == "claims: 1,500 claims; the limit is 1,000 per document"
+    assert many["meta"]["raw_output"]["claims"].startswith("claim number 0\nclaim number 1\n")
+    assert many["summary"] and flood["claims"]  # the other task of the same document still counts
+    assert "failure" not in rows[DOC_IDS[3]]
+    sizes = [p.stat().st_size for p in (tmp_path / "cache").rglob("*.json")]
+    assert len(sizes) == 2 * len(DOC_IDS) and max(sizes) < 10_000  # the flood was not cached whole
+    assert (tmp_path / "results" / "big" / "predictions.jsonl").stat().st_size < 100_000
+
+
+def test_slow_and_endless_http_answers_end_at_the_deadline_and_free_their_connection(tmp_path: Path, fault_server):
+    """A server that drips one byte every 0.5 s defeated the per-read timeout; when a system timeout gave up on
+    such a request, it kept the only pooled connection and every later document failed."""
+    def dripping_first(request: dict, n: int) -> fs.Fault:
+        doc = fs.doc_of(request)
+        return fs.drip("a slow answer", interval=0.5) if doc == DOC_IDS[0] else fs.ok(f"summary of {doc}")
+
+    def flooding_first(request: dict, n: int) -> fs.Fault:
+        doc = fs.doc_of(request)
+        return fs.flood(100_000_000) if doc == DOC_IDS[0] else fs.ok(f"summary of {doc}")
+
+    deadline, abandoned, flooded = fault_server(dripping_first), fault_server(dripping_first), \
+        fault_server(flooding_first)
+    prompt = str(prompt_file(tmp_path))
+    common = {"model": "m", "retries": 0, "summary_prompt": prompt, "concurrency": 1}
+    config = write_config(tmp_path / "slow.yaml", [
+        {"name": "deadline", "adapter": "openai-compatible", "options": {**common, "base_url": deadline.url,
+                                                                         "timeout": 1.0}},
+        {"name": "abandoned", "adapter": "openai-compatible", "timeout": 1.0,
+         "options": {**common, "base_url": abandoned.url, "timeout": 4.0}},
+        {"name": "flooded", "adapter": "openai-compatible", "options": {**common, "base_url": flooded.url,
+                                                                        "max_output_bytes": 1_000_000}}])
+    started = time.monotonic()
+    done = harness("run", "--config", str(config), "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 90
+    out = tmp_path / "results" / "slow" / "predictions.jsonl"
+    first = {name: rows_of(out, name)[DOC_IDS[0]]["failure"] for name in ("deadline", "abandoned", "flooded")}
+    assert first == {
+        "deadline": "summary: no complete answer within 1 s (it was still arriving); the connection was closed",
+        "abandoned": "summary: timed out after 1 s",
+        "flooded": "summary: the server's answer is larger than 1,000,000 bytes (max_output_bytes); it was cut off"}
+    for name in ("deadline", "abandoned", "flooded"):  # the later documents were not held up by the first
+        later = rows_of(out, name)
+        assert [later[d]["summary"] for d in DOC_IDS[1:]] == [f"summary of {d}" for d in DOC_IDS[1:]], name
+    # Both dripping requests were cut off by the client, not left open: at the deadline, or (the abandoned one) when
+    # its system finished and closed its connections, whichever came first.
+    wait_until = time.monotonic() + 10
+    while len(abandoned.dropped) < 1 and time.monotonic() < wait_until:
+        time.sleep(0.1)
+    (_, cut_at, sent), = deadline.dropped
+    assert 0.9 <= cut_at <= 3.0 and sent < 10
+    (_, abandoned_at, _), = abandoned.dropped
+    assert abandoned_at <= 6.0
+    (_, _, flood_sent), = flooded.dropped
+    assert flood_sent < 20_000_000
+
+
+def claims_config(tmp_path: Path, name: str, url: str, **options) -> dict:
+    prompt = tmp_path / "claims_prompt.txt"
+    prompt.write_text("DOC=$doc_id\nList the claims:\n$text\n", encoding="utf-8")
+    return {"name": name, "adapter": "openai-compatible",
+            "options": {"base_url": url, "model": "m", "backoff": 0.05, "retries": 3,
+                        "summary_prompt": str(prompt_file(tmp_path)), "claims_prompt": str(prompt), **options}}
+
+
+def test_claims_requests_retry_429_and_5xx_and_only_a_refusal_of_the_schema_changes_the_format(tmp_path: Path,
+                                                                                               fault_server):
+    """429 on a claims request was never retried under json_mode auto, and a 500 on the first request was read as
+    "json_schema unsupported", switching the format for the whole run."""
+    claims_asked: dict[str, int] = {}
+    later = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+    def flaky(request: dict, n: int) -> fs.Fault:
+        doc, form = fs.doc_of(request), (request.get("response_format") or {}).get("type")
+        if form is None:
+            return fs.ok(f"summary of {doc}")
+        asked = claims_asked[doc] = claims_asked.get(doc, 0) + 1
+        if doc == DOC_IDS[0] and asked == 1:
+            return fs.status(500, "CUDA error: an illegal memory access was encountered")
+        if doc == DOC_IDS[1] and asked <= 2:
+            return fs.status(429, "rate limited", **{"Retry-After": "0"})
+        if doc == DOC_IDS[2] and asked == 1:
+            return fs.status(503, "busy", **{"Retry-After": later})  # an HTTP date, not seconds
+        return fs.ok(json.dumps({"claims": [f"{doc} claim one", f"{doc} claim two"]}))
+
+    def strict(request: dict, n: int) -> fs.Fault:
+        doc, form = fs.doc_of(request), (request.get("response_format") or {}).get("type")
+        if form == "json_schema":
+            return fs.status(400, "response_format.type 'json_schema' is not supported; use 'json_object'")
+        if form == "json_object":
+            return fs.ok(json.dumps({"claims": [f"{doc} claim"]}))
+        return fs.ok(f"summary of {doc}")
+
+    flaky_server, strict_server = fault_server(flaky), fault_server(strict)
+    config = write_config(tmp_path / "claims.yaml", [claims_config(tmp_path, "flaky", flaky_server.url),
+                                                     claims_config(tmp_path, "strict", strict_server.url)],
+                          tasks=("summary", "claims"))
+    done = harness("run", "--config", str(config), "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "results" / "claims"
+    for name in ("flaky", "strict"):
+        rows = rows_of(out / "predictions.jsonl", name)
+        assert not [r["failure"] for r in rows.values() if "failure" in r], name
+    assert rows_of(out / "predictions.jsonl", "flaky")[DOC_IDS[1]]["claims"] == [f"{DOC_IDS[1]} claim one",
+                                                                                f"{DOC_IDS[1]} claim two"]
+    assert claims_asked == {DOC_IDS[0]: 2, DOC_IDS[1]: 3, DOC_IDS[2]: 2, DOC_IDS[3]: 1, DOC_IDS[4]: 1}
+    forms = [r["response_format"]["type"] for r in flaky_server.requests if r.get("response_format")]
+    assert set(forms) == {"json_schema"}  # a 500, a 429 and a 503 said nothing about the format
+    strict_forms = [r["response_format"]["type"] for r in strict_server.requests if r.get("response_format")]
+    assert strict_forms == ["json_schema"] + ["json_object"] * len(DOC_IDS)  # refused once, then remembered
+    manifest = json.loads((out / "results.json").read_text(encoding="utf-8"))["manifest"]
+    assert manifest["systems"]["flaky"]["runtime"] == {"response_format": "json_schema"}
+    assert manifest["systems"]["strict"]["runtime"] == {"response_format": "json_object"}
+
+
+def test_retry_after_is_read_in_seconds_or_as_an_http_date():
+    from email.utils import formatdate
+
+    from harness.adapters.openai_compatible import _retry_after
+
+    assert _retry_after("7") == 7.0 and _retry_after("-3") == 0.0
+    assert 8.0 < _retry_after(formatdate(time.time() + 10, usegmt=True)) <= 10.0
+    assert _retry_after(formatdate(time.time() - 60, usegmt=True)) == 0.0  # a date in the past: no wait
+    assert _retry_after("soon") is None and _retry_after(None) is None

@@ -240,7 +240,7 @@ def test_hostile_document_ids_and_system_names_stay_inside_results_and_cache(tmp
     work.mkdir(parents=True)
     doc_ids = [*HOSTILE, str(tmp_path / "abs-doc")]
     records = [{"doc_id": d, "text": f"Document {i}. The river flooded the town. Ten homes were damaged.",
-                "summaries": [{"id": "s", "length": "short", "text": "The river flooded ten homes."}]}
+                "summaries": [{"id": "s", "length": "headline", "text": "The river flooded ten homes."}]}
                for i, d in enumerate(doc_ids)]
     (work / "mine.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     systems = [{"name": name, "adapter": "command", "options": {"argv": [sys.executable, str(FAKE_MODEL)],

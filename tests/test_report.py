@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -14,6 +15,8 @@ from tests.report_helpers import (
     IMG, JUNK_CLAIM, SCRIPT, damaged, dropped_ids, export_gold, harness, hostile, perfect, score, scored_claims,
     write_jsonl,
 )
+
+from harness.outdir import LOCK_NAME
 
 DROP = 3
 SUMMARY_WORDS = 20
@@ -43,6 +46,11 @@ def _csv(path: Path) -> list[dict]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
+def _unescaped(cell: str) -> str:
+    """A Markdown cell's text as a reader sees it rendered (backslash escapes and HTML entities undone)."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", cell))
+
+
 def _md_rows(text: str, first_column: str = "system") -> list[dict]:
     """Every Markdown table in text as dict rows (cells unescaped)."""
     rows, header = [], None
@@ -50,7 +58,7 @@ def _md_rows(text: str, first_column: str = "system") -> list[dict]:
         if not line.startswith("|"):
             header = None
             continue
-        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        cells = [_unescaped(c.strip()) for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
         if header is None:
             header = cells
         elif not set(line) <= set("|-: "):
@@ -66,7 +74,7 @@ def test_score_out_writes_every_output_atomically(run):
     for name in OUTPUTS:
         assert (out / name).is_file(), name
         assert (out / name).stat().st_size > 0, name
-    assert not [p.name for p in out.rglob(".*")], "temporary files left behind"
+    assert [p.name for p in out.rglob(".*")] == [LOCK_NAME], "temporary files left behind"  # the lock stays
     assert (out / "plots/metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert ET.fromstring((out / "plots/precision_recall.svg").read_bytes()).tag.endswith("svg")
 

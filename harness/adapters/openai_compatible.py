@@ -2,10 +2,16 @@
 
 Structured output for claims comes in two forms in the wild: OpenAI's
 `{"type": "json_schema", "json_schema": {...}}` and llama.cpp's `{"type": "json_object", "schema": {...}}`.
-With `json_mode: auto` the first claims request tries json_schema; if the server rejects it, the
-json_object form is used from then on. Models still break JSON, so parsing is tolerant and a
-broken answer becomes a recorded failure that keeps the raw text. The API key is read from the
-environment variable named by `api_key_env` and is never stored, hashed, logged or written.
+With `json_mode: auto` claims requests try json_schema until the server answers one; an error that names
+the structured-output form (json_schema, response_format, …) switches to json_object for the rest of the
+run. Any other 429 or 5xx is retried like every request, and never changes the form. Models still break
+JSON, so parsing is tolerant and a broken answer becomes a recorded failure that keeps the raw text.
+
+Each request has a total deadline (`timeout`): a server that sends its answer a byte at a time is cut
+off there, and the connection of a request given up on is closed, never handed to the next document.
+An answer larger than `max_output_bytes` is cut off too. The API key is read from the environment
+variable named by `api_key_env`; it and any credentials in `base_url` are removed by the runner from
+everything written (harness.redact).
 """
 
 from __future__ import annotations
@@ -17,13 +23,15 @@ import re
 import string
 import threading
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from harness import __version__
-from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput, Output
+from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput
 from harness.config import Option
 from harness.errors import UserError
 from harness.records import TASKS, PredictedClaim, Source
+from harness.redact import looks_like_variable_name, url_without_credentials
 
 PROMPTS = "configs/prompts"  # relative: the working directory's, else the bundled templates (harness.resources)
 CLAIMS_SCHEMA = {
@@ -32,13 +40,15 @@ CLAIMS_SCHEMA = {
     "required": ["claims"],
 }
 MAX_BACKOFF = 30.0
-REDACTED = "[api key removed]"
+# An error body that names the structured-output request is the server refusing that form, not a crash.
+NAMES_RESPONSE_FORMAT = re.compile(r"json_schema|json_object|response_format|schema", re.IGNORECASE)
 
 
 class HTTPStatusError(AdapterError):
     def __init__(self, status: int, message: str):
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
+        self.refuses_format = status != 429 and status >= 400 and bool(NAMES_RESPONSE_FORMAT.search(message))
 
 
 class OpenAICompatibleAdapter(Adapter):
@@ -51,10 +61,8 @@ class OpenAICompatibleAdapter(Adapter):
         Option("base_url", str, None, "endpoint root, e.g. http://127.0.0.1:8080/v1", required=True),
         Option("model", str, None, "model name the server expects", required=True),
         Option("api_key_env", str, None, "name of the environment variable holding the API key"),
-        Option("summary_prompt", str, f"{PROMPTS}/summary.txt",
-               "prompt template file for summaries ($text, $headline, $doc_id are filled in)"),
-        Option("claims_prompt", str, f"{PROMPTS}/claims.txt",
-               "prompt template file for claims ($text, $headline, $doc_id are filled in)"),
+        Option("summary_prompt", str, f"{PROMPTS}/summary.txt", "prompt template file for summaries"),
+        Option("claims_prompt", str, f"{PROMPTS}/claims.txt", "prompt template file for claims"),
         Option("system_message", str, None, "optional system message"),
         Option("temperature", float, 0.0, "sampling temperature", minimum=0),
         Option("seed", int, 0, "sampling seed sent to the server"),
@@ -66,18 +74,20 @@ class OpenAICompatibleAdapter(Adapter):
         Option("concurrency", int, 1, "requests in flight at once", minimum=1),
         Option("retries", int, 3, "retries on 429, 5xx and connection errors", minimum=0),
         Option("backoff", float, 1.0, "first retry wait in seconds (doubles each time)", minimum=0),
-        Option("timeout", float, 120.0, "seconds per request", minimum=0.001),
+        Option("timeout", float, 120.0, "seconds per request, from sending it to the answer's last byte",
+               minimum=0.001),
+        Option("max_output_bytes", int, 2_000_000, "a longer answer is cut off and recorded as a failure", minimum=1),
     )
 
     def setup(self) -> None:
         if not is_http_url(self.settings["base_url"]):
             raise UserError(f"openai-compatible: base_url must start with http:// or https://, got "
-                            f"{self.settings['base_url']!r}", field="base_url")
+                            f"{url_without_credentials(self.settings['base_url'])!r}", field="base_url")
         self._templates = {task: _read_template(self.settings[f"{task}_prompt"], f"{task}_prompt") for task in TASKS}
-        self._secret = read_api_key(self.settings["api_key_env"], "api_key_env", "openai-compatible: ")
         s = self.settings
-        self._client = ChatClient(s["base_url"], self._secret, retries=s["retries"], backoff=s["backoff"],
-                                  timeout=s["timeout"], connections=s["concurrency"])
+        self._client = ChatClient(s["base_url"], read_api_key(s["api_key_env"], "api_key_env", "openai-compatible: "),
+                                  retries=s["retries"], backoff=s["backoff"], timeout=s["timeout"],
+                                  connections=s["concurrency"], max_output_bytes=s["max_output_bytes"])
         mode = self.settings["json_mode"]
         self._format = None if mode == "auto" else mode
         self._lock = threading.Lock()
@@ -103,45 +113,21 @@ class OpenAICompatibleAdapter(Adapter):
 
     # ---------------------------------------------------------------- tasks
 
-    def run(self, doc: Source, task: str) -> Output:
-        """As Adapter.run, with the API key blanked out of anything that could be stored or shown: a server that
-        echoes the key in an error message (or a model in its answer) must not put it in results, caches or logs."""
-        try:
-            output = super().run(doc, task)
-        except AdapterError as err:
-            if self._secret is not None:
-                err.args = (self._redact(str(err)),)
-                if isinstance(err, BadOutput) and err.raw:
-                    err.raw = self._redact(err.raw)
-            raise
-        except UserError:
-            raise
-        except Exception as err:  # noqa: BLE001 - re-raised as a document failure, key removed
-            raise AdapterError(self._redact(f"{type(err).__name__}: {err}")) from None
-        if self._secret is None:
-            return output
-        if output.claims is not None:
-            return Output(claims=tuple(PredictedClaim(self._redact(c.text), c.span) for c in output.claims))
-        return Output(summary=self._redact(output.summary or ""))
-
-    def _redact(self, text: str) -> str:
-        return redact(text, self._secret)
-
-    def summarize(self, doc: Source) -> str:
+    def summarize(self, doc: Document) -> str:
         content = self._chat(self._messages(doc, "summary"), None)
         summary = content.strip()
         if not summary:
             raise BadOutput("the model returned an empty summary", content)
         return summary
 
-    def extract_claims(self, doc: Source) -> list[PredictedClaim]:
+    def extract_claims(self, doc: Document) -> list[PredictedClaim]:
         messages = self._messages(doc, "claims")
         content = self._structured(messages)
         return [PredictedClaim(text) for text in parse_claims_json(content)]
 
     # ---------------------------------------------------------------- HTTP
 
-    def _messages(self, doc: Source, task: str) -> list[dict]:
+    def _messages(self, doc: Document, task: str) -> list[dict]:
         text = doc.story_text() if self.settings["text"] == "story" else doc.text
         text = _cut(text, self.settings["max_input_chars"])
         prompt = string.Template(self._templates[task]).safe_substitute(
@@ -157,9 +143,9 @@ class OpenAICompatibleAdapter(Adapter):
         if chosen is not None:
             return self._chat(messages, response_format(chosen))
         try:
-            content = self._chat(messages, response_format("json_schema"), retries=0)
+            content = self._chat(messages, response_format("json_schema"))
         except HTTPStatusError as err:
-            if err.status not in (400, 404, 415, 422, 500, 501):
+            if not err.refuses_format:  # a crash or a rate limit (already retried) says nothing about the form
                 raise
             content = self._chat(messages, response_format("json_object"))
             with self._lock:
@@ -169,64 +155,86 @@ class OpenAICompatibleAdapter(Adapter):
             self._format = "json_schema"
         return content
 
-    def _chat(self, messages: list[dict], fmt: dict | None, retries: int | None = None) -> str:
+    def _chat(self, messages: list[dict], fmt: dict | None) -> str:
         body = {"model": self.settings["model"], "messages": messages, "temperature": self.settings["temperature"],
                 "max_tokens": self.settings["max_tokens"], "seed": self.settings["seed"]}
         if fmt is not None:
             body["response_format"] = fmt
-        return self._client.complete(body, retries)
+        return self._client.complete(body)
 
 
 class ChatClient:
-    """POST chat/completions to one endpoint: retries on 429, 5xx and connection errors (exponential backoff,
-    or the server's Retry-After), never on other 4xx. The adapter and the model-based judge both use it."""
+    """POST chat/completions to one endpoint: retries on 429, 5xx and connection errors (exponential backoff, or
+    the server's Retry-After), never on other 4xx; a total deadline per request. The adapter and the model-based
+    judge both use it."""
 
     def __init__(self, base_url: str, api_key: str | None = None, *, retries: int = 3, backoff: float = 1.0,
-                 timeout: float = 120.0, connections: int = 1):
+                 timeout: float = 120.0, connections: int = 1, max_output_bytes: int = 2_000_000):
         self.base_url = base_url.rstrip("/") + "/"
         self._headers = {"Content-Type": "application/json"}
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
-        self.retries, self.backoff, self.timeout, self._connections = retries, backoff, timeout, connections
+        self.retries, self.backoff, self.timeout = retries, backoff, timeout
+        self._connections, self._max_output_bytes = connections, max_output_bytes
         self._lock = threading.Lock()
         self._client = None
 
     def _http(self):
+        """One client. Connections are not capped by the pool (the runner caps requests in flight): a request
+        abandoned by a system timeout must never hold the only connection the next documents wait for."""
         with self._lock:
             if self._client is None:
                 import httpx
 
-                limit = self._connections
                 self._client = httpx.Client(base_url=self.base_url, headers=self._headers,
-                                            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit))
+                                            limits=httpx.Limits(max_connections=None,
+                                                                max_keepalive_connections=self._connections))
             return self._client
 
-    def complete(self, body: dict, retries: int | None = None) -> str:
+    def complete(self, body: dict) -> str:
         """The answer's text content for one request body (model, messages, sampling)."""
         import httpx
 
-        retries = self.retries if retries is None else retries
         client = self._http()
         last: AdapterError = AdapterError("no request made")
-        for attempt in range(retries + 1):
+        for attempt in range(self.retries + 1):
             wait = None
             try:
-                response = client.post("chat/completions", json=body, timeout=self.timeout)
+                status, headers, data = self._post(client, body)
             except httpx.ReadTimeout:
                 raise AdapterTimeout(f"no answer within {self.timeout:g} s") from None
             except httpx.TransportError as err:
                 last = AdapterError(f"connection error: {type(err).__name__}: {err}")
             else:
-                if response.status_code == 429 or response.status_code >= 500:
-                    last = HTTPStatusError(response.status_code, _error_text(response))
-                    wait = _retry_after(response)
-                elif response.status_code >= 400:
-                    raise HTTPStatusError(response.status_code, _error_text(response))
+                if status == 429 or status >= 500:
+                    last = HTTPStatusError(status, _error_text(data))
+                    if "response_format" in body and last.refuses_format:
+                        raise last
+                    wait = _retry_after(headers.get("retry-after"))
+                elif status >= 400:
+                    raise HTTPStatusError(status, _error_text(data))
                 else:
-                    return _content(response)
-            if attempt < retries:
+                    return _content(data)
+            if attempt < self.retries:
                 time.sleep(min(MAX_BACKOFF, wait if wait is not None else self.backoff * 2 ** attempt))
         raise last
+
+    def _post(self, client, body: dict) -> tuple[int, dict, bytes]:
+        """One request, read as it streams in: given up (and its connection closed, not pooled) at the total
+        deadline or once the answer passes max_output_bytes."""
+        timeout, limit = self.timeout, self._max_output_bytes
+        deadline = time.monotonic() + timeout
+        with client.stream("POST", "chat/completions", json=body, timeout=timeout) as response:
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > limit:
+                    raise BadOutput(f"the server's answer is larger than {limit:,} bytes (max_output_bytes); "
+                                    "it was cut off", bytes(data[:2000]).decode("utf-8", "replace"))
+                if time.monotonic() > deadline:
+                    raise AdapterTimeout(f"no complete answer within {timeout:g} s (it was still arriving); "
+                                         "the connection was closed")
+            return response.status_code, dict(response.headers), bytes(data)
 
     def close(self) -> None:
         with self._lock:
@@ -240,9 +248,13 @@ def is_http_url(url: str) -> bool:
 
 
 def read_api_key(variable: str | None, field: str, who: str = "") -> str | None:
-    """The key from the environment variable named `variable`; it is kept in memory only, never stored."""
+    """The key from the environment variable named `variable`; kept in memory only, never stored. A key typed
+    where the variable's name belongs is refused without being shown."""
     if not variable:
         return None
+    if not looks_like_variable_name(variable):
+        raise UserError(f"{who}{field} names the environment variable that holds the key (letters, digits, _); "
+                        "this looks like a key itself and is not shown", field=field)
     key = os.environ.get(variable)
     if not key:
         raise UserError(f"{who}environment variable {variable} is not set (it holds the API key)", field=field)
@@ -250,7 +262,10 @@ def read_api_key(variable: str | None, field: str, who: str = "") -> str | None:
 
 
 def redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, REDACTED) if secret and text else text
+    """`text` with every form of `secret` (any case, encoded, cut short) removed."""
+    from harness.redact import Redactor
+
+    return Redactor([secret])(text) if secret and text else text
 
 
 def response_format(form: str) -> dict | None:
@@ -261,37 +276,44 @@ def response_format(form: str) -> dict | None:
     return None
 
 
-def _content(response) -> str:
+def _content(data: bytes) -> str:
+    text = data.decode("utf-8", "replace")
     try:
-        data = response.json()
-        content = data["choices"][0]["message"]["content"]
+        content = json.loads(text)["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError, RecursionError):
-        raise BadOutput("the server's answer is not a chat completion", response.text[:2000]) from None
+        raise BadOutput("the server's answer is not a chat completion", text[:2000]) from None
     if not isinstance(content, str):
-        raise BadOutput("the chat completion has no text content", response.text[:2000])
+        raise BadOutput("the chat completion has no text content", text[:2000])
     return content
 
 
-def _error_text(response) -> str:
+def _error_text(data: bytes) -> str:
     """The server's error message: {"error": {"message": ...}}, {"error": "..."}, or the body as it came."""
+    text = data.decode("utf-8", "replace")
     try:
-        data = response.json()
+        parsed = json.loads(text)
     except (ValueError, RecursionError):
-        data = None
-    text = response.text
-    if isinstance(data, dict):
-        error = data.get("error")
+        parsed = None
+    if isinstance(parsed, dict):
+        error = parsed.get("error")
         message = error.get("message") if isinstance(error, dict) else error
-        text = str(message or data)
+        text = str(message or parsed)
     return " ".join(text.split())[:300]
 
 
-def _retry_after(response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds, or as an HTTP date (RFC 9110 allows both); None when absent or unreadable."""
+    if value is None:
         return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
 
 
 def _cut(text: str, limit: int) -> str:
@@ -310,6 +332,9 @@ def _read_template(value: str, field: str) -> str:
         return path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name
         raise UserError(f"openai-compatible: prompt template not found: {value!r}", field=field) from None
+    except OSError as err:
+        raise UserError(f"openai-compatible: prompt template cannot be read ({err.strerror or err}): {value!r}",
+                        field=field) from None
     except UnicodeDecodeError as err:
         raise UserError(f"openai-compatible: prompt template is not valid UTF-8 (byte {err.start})", path) from None
 

@@ -9,6 +9,7 @@ from harness import __version__
 from harness.adapters.base import Adapter, AdapterError
 from harness.config import Option
 from harness.errors import UserError
+from harness.io import read_bytes
 from harness.records import Prediction, Source
 
 
@@ -31,7 +32,7 @@ class ReplayAdapter(Adapter):
         path = Path(self.settings["path"])
         if not path.is_file():
             raise UserError(f"replay: predictions file not found: {path}", field="path")
-        self._sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        self._sha256 = hashlib.sha256(read_bytes(path)).hexdigest()
         wanted = self.settings["system"]
         predictions = read_predictions(path, None, wanted or "replay")
         systems = sorted({p.system for p in predictions})

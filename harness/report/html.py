@@ -1,18 +1,25 @@
-"""One self-contained HTML report: no network, no script, every interpolated string escaped.
+"""The HTML report: no network, no script, every interpolated string escaped.
 
 Model output is hostile input here: a summary may contain markup meant to run in a reader's
 browser. Every string goes through `e()` (html.escape with quotes), images are base64 data: URIs,
 and a Content-Security-Policy forbids scripts as a second wall should an escape ever be missed.
+
+A small corpus gives one self-contained report.html. A larger one (more than PAGE_DOCUMENTS documents)
+keeps report.html to the summary (leaderboard, plots, failures, sensitivity and an index) and puts the
+per-document detail in pages of PAGE_DOCUMENTS documents beside it (report/documents-0001.html, …), each
+self-contained too: at 2,000 documents one file of everything was 78 MB, more than a browser opens gladly.
+Pages are rendered one at a time, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 
-from harness.records import Corpus, Prediction
+from harness.records import Corpus, Document, Prediction
 from harness.report import metrics as M
 from harness.report import run_tables as T
 
@@ -32,6 +39,20 @@ details{margin:.4rem 0}details>summary{cursor:pointer;font-weight:600}details.sy
 dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:0 .8rem;font-size:12px;color:#555;margin:-.5rem 0 1rem}
 dl.legend dt{font-weight:600}dl.legend dd{margin:0}
 """
+
+PAGE_DOCUMENTS = 50
+PAGES_FOLDER = "report"
+FAILURES_LISTED = 50  # failed documents named on the summary page; the rest are counted
+
+
+@dataclass(frozen=True)
+class Detail:
+    """What the per-document sections read: each (doc_id, system)'s prediction, and its decision-log rows
+    built on demand (a large run never holds the whole log)."""
+
+    predictions: Mapping[tuple[str, str], Prediction]
+    decisions: Callable[[str, str], list[dict]]  # (system, doc_id) -> rows
+
 
 REASONS = {
     "below_threshold": "below threshold",
@@ -71,16 +92,19 @@ def _reason(row: dict, threshold: float | None) -> str:
 
 # --------------------------------------------------------------------------- sections
 
-def _header(results: dict, manifest: dict | None) -> str:
+def _header(results: dict, manifest: dict | None, paged: bool) -> str:
     n_sys = len(results["systems"])
     parts = [f"<h1>Evaluation report</h1><p>{e(n_sys)} system(s) on {e(results['n_documents'])} documents.</p>",
              f'<p class="meta">gold sha256 {e(results["gold_sha256"])}<br>signature {e(results["signature"])}</p>']
     if manifest:
         dumped = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
         parts.append(f'<details><summary>Run manifest</summary><pre class="text">{e(dumped)}</pre></details>')
-    parts.append('<nav><a href="#leaderboard">Leaderboard</a><a href="#pairwise">Pairwise</a><a href="#plots">Plots</a>'
+    documents = ('<a href="#failures">Failures</a><a href="#sensitivity">Threshold sensitivity</a>'
+                 '<a href="#documents">Documents (pages)</a>' if paged else
                  '<a href="#per-doc">Per document</a><a href="#sensitivity">Threshold sensitivity</a>'
-                 '<a href="#documents">Documents</a></nav>')
+                 '<a href="#documents">Documents</a>')
+    parts.append(f'<nav><a href="#leaderboard">Leaderboard</a><a href="#pairwise">Pairwise</a><a href="#plots">Plots</a>'
+                 f'{documents}</nav>')
     return "\n".join(parts)
 
 
@@ -160,8 +184,8 @@ def _trend(svg: str | None) -> str:
             f'history database; red marks a drop larger than the tolerance.</figcaption></figure></section>')
 
 
-def _per_doc(results: dict) -> str:
-    rows = T.per_doc(results)
+def _per_doc(rows: list[dict]) -> str:
+    """The per-document score table (rows of run_tables.per_doc, for the documents of this page)."""
     named, columns = T.labelled(rows, T.per_doc_columns(rows))
     return (f'<section id="per-doc"><h2>Per-document scores</h2>{html_table(named, columns)}'
             f"{T.table_legend(named, columns, 'html')}</section>")
@@ -256,37 +280,108 @@ def _text(texts: list[str], decision: dict) -> str:
     return texts[i] if i < len(texts) else decision.get("text", "")
 
 
-def _documents(results: dict, corpus: Corpus, predictions: Sequence[Prediction], decisions: Sequence[dict]) -> str:
+def _documents(results: dict, documents: Sequence[Document], detail: Detail) -> str:
     threshold = (results.get("sensitivity") or {}).get("run_threshold")
-    given = {(p.system, p.doc_id): p for p in predictions}
-    logged: dict[tuple[str, str], list[dict]] = {}
-    for d in decisions:
-        logged.setdefault((d["system"], d["doc_id"]), []).append(d)
     systems = M.ranked_systems(results)
     parts = ['<section id="documents"><h2>Documents</h2><p class="note">For each document and system: the summary '
              "beside its references, the gold claims matched and missed, and the predictions that matched nothing "
              "with the reason from the decision log.</p>"]
-    for doc in corpus.documents:
+    for doc in documents:
         title = f"{doc.doc_id}" + (f" — {doc.headline}" if doc.headline else "")
         parts.append(f'<details class="doc" id="doc-{e(doc.doc_id)}"><summary>{e(title)}</summary>')
         for name in systems:
             entry = results["systems"][name]["per_doc"].get(doc.doc_id)
             if entry is None:
                 continue
-            parts.append(_system_block(doc, name, entry, given.get((name, doc.doc_id)),
-                                       logged.get((name, doc.doc_id), []), threshold, M.display_name(results, name)))
+            parts.append(_system_block(doc, name, entry, detail.predictions.get((doc.doc_id, name)),
+                                       detail.decisions(name, doc.doc_id), threshold, M.display_name(results, name)))
         parts.append("</details>")
     parts.append("</section>")
     return "\n".join(parts)
 
 
-def render(results: dict, corpus: Corpus, predictions: Sequence[Prediction], decisions: Sequence[dict],
-           plots: dict[str, dict[str, bytes]], manifest: dict | None = None, trend_svg: str | None = None) -> str:
-    """The whole report as one string."""
-    title = f"harness report: {', '.join(M.ranked_systems(results))}"
-    body = "\n".join([_header(results, manifest), _leaderboard(results), _pairwise(results), _plots(plots),
-                      _trend(trend_svg), _per_doc(results),
-                      _sensitivity(results), _documents(results, corpus, predictions, decisions)])
+def _page_file(number: int) -> str:
+    return f"documents-{number:04d}.html"
+
+
+def _page_name(number: int) -> str:
+    return f"{PAGES_FOLDER}/{_page_file(number)}"
+
+
+def _failures(results: dict, page_of: Mapping[str, str]) -> str:
+    """Failed documents per system, linked to their page: what a reader of a large run looks for first."""
+    rows = [(name, doc_id, entry["failure"]) for name in M.ranked_systems(results)
+            for doc_id, entry in sorted(results["systems"][name]["per_doc"].items()) if entry.get("failure")]
+    if not rows:
+        return '<section id="failures"><h2>Failures</h2><p>No document failed.</p></section>'
+    counts: dict[str, int] = {}
+    for name, _, _ in rows:
+        counts[name] = counts.get(name, 0) + 1
+    items = "".join(f'<tr><td>{e(name)}</td><td><a href="{e(page_of.get(doc_id, ""))}#doc-{e(doc_id)}">'
+                    f'{e(doc_id)}</a></td><td class="fail">{e(message)}</td></tr>'
+                    for name, doc_id, message in rows[:FAILURES_LISTED])
+    more = (f'<p class="note">… and {e(len(rows) - FAILURES_LISTED)} more (every one is in per_doc.csv and '
+            "predictions.jsonl).</p>" if len(rows) > FAILURES_LISTED else "")
+    summary = "; ".join(f"{e(name)}: {e(n)} of {e(results['n_documents'])} documents" for name, n in counts.items())
+    return (f'<section id="failures"><h2>Failures</h2><p>{summary}</p><table><thead><tr><th>system</th>'
+            f"<th>document</th><th>failure</th></tr></thead><tbody>{items}</tbody></table>{more}</section>")
+
+
+def _page_index(pages: Sequence[tuple[str, Sequence[Document]]], results: dict) -> str:
+    failed = {doc_id for system in results["systems"].values()
+              for doc_id, entry in system["per_doc"].items() if entry.get("failure")}
+    rows = "".join(f'<tr><td><a href="{e(name)}">{e(name)}</a></td><td>{e(docs[0].doc_id)} … {e(docs[-1].doc_id)}'
+                   f'</td><td class="num">{e(len(docs))}</td><td class="num">{e(sum(d.doc_id in failed for d in docs))}'
+                   "</td></tr>" for name, docs in pages)
+    return ('<section id="documents"><h2>Documents</h2><p class="note">Per-document scores and detail (the summary '
+            "beside its references, the gold claims matched and missed, the predictions that matched nothing and "
+            f"why) are on {e(len(pages))} pages of up to {PAGE_DOCUMENTS} documents; per_doc.csv has every score in "
+            "one file.</p><table><thead><tr><th>page</th><th>documents</th><th>count</th><th>with a failure</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table></section>")
+
+
+def _page(results: dict, documents: Sequence[Document], rows: list[dict], detail: Detail, number: int,
+          total: int) -> str:
+    links = ['<a href="../report.html">Summary (report.html)</a>']
+    if number > 1:
+        links.append(f'<a href="{e(_page_file(number - 1))}">Previous page</a>')
+    if number < total:
+        links.append(f'<a href="{e(_page_file(number + 1))}">Next page</a>')
+    body = "\n".join([f"<h1>Documents {e(documents[0].doc_id)} … {e(documents[-1].doc_id)}</h1>"
+                      f'<p class="meta">page {e(number)} of {e(total)} · signature {e(results["signature"])}</p>'
+                      f"<nav>{''.join(links)}</nav>",
+                      _per_doc(rows), _documents(results, documents, detail)])
+    return _html(f"harness report: documents {documents[0].doc_id} … {documents[-1].doc_id}", body)
+
+
+def report_files(results: dict, corpus: Corpus, detail: Detail, plots: dict[str, dict[str, bytes]],
+                 manifest: dict | None = None, trend_svg: str | None = None) -> Iterator[tuple[str, str]]:
+    """(file name relative to the results folder, HTML) for every file of the report, report.html last.
+
+    Up to PAGE_DOCUMENTS documents: report.html alone, with everything. More: the pages first, one at a time,
+    then report.html with the summary and an index of the pages."""
+    documents = corpus.documents
+    paged = len(documents) > PAGE_DOCUMENTS
+    pages = [(_page_name(i // PAGE_DOCUMENTS + 1), documents[i:i + PAGE_DOCUMENTS])
+             for i in range(0, len(documents), PAGE_DOCUMENTS)] if paged else []
+    rows = T.per_doc(results)
+    by_doc: dict[str, list[tuple[int, dict]]] = {}
+    for position, row in enumerate(rows):
+        by_doc.setdefault(row["doc_id"], []).append((position, row))
+    for number, (name, docs) in enumerate(pages, start=1):
+        in_order = sorted(item for d in docs for item in by_doc.get(d.doc_id, []))  # the table's order
+        yield name, _page(results, docs, [row for _, row in in_order], detail, number, len(pages))
+    head = [_header(results, manifest, paged), _leaderboard(results), _pairwise(results), _plots(plots),
+            _trend(trend_svg)]
+    if paged:
+        page_of = {d.doc_id: name for name, docs in pages for d in docs}
+        tail = [_failures(results, page_of), _sensitivity(results), _page_index(pages, results)]
+    else:
+        tail = [_per_doc(rows), _sensitivity(results), _documents(results, documents, detail)]
+    yield "report.html", _html(f"harness report: {', '.join(M.ranked_systems(results))}", "\n".join(head + tail))
+
+
+def _html(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{e(CSP)}">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -31,11 +31,20 @@ def text_table(rows: Sequence[dict], columns: Sequence[str], title: str | None =
     return "\n".join(out)
 
 
-def markdown_table(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    def esc(v: str) -> str:
-        return v.replace("|", "\\|").replace("\n", " ")
+# Markdown files are rendered (a PR comment, $GITHUB_STEP_SUMMARY), and cells hold text from models and users
+# (failure messages, system names): HTML is shown as its characters, and "](" cannot open a link or an image.
+_MARKDOWN_CELL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\\": "\\\\", "\n": " ",
+                                "\r": " "})
 
-    head = "| " + " | ".join(columns) + " |"
+
+def markdown_cell(value: str) -> str:
+    """Text for one Markdown table cell: no raw HTML, no inline link or image, one line."""
+    return value.translate(_MARKDOWN_CELL).replace("](", "]\\(")
+
+
+def markdown_table(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    esc = markdown_cell
+    head = "| " + " | ".join(esc(c) for c in columns) + " |"
     rule = "|" + "|".join("---:" if all(_is_number(r.get(c)) for r in rows) else "---" for c in columns) + "|"
     body = ["| " + " | ".join(esc(_cell(r.get(c))) for c in columns) + " |" for r in rows]
     return "\n".join([head, rule, *body])

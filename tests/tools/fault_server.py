@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,12 +18,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @dataclass(frozen=True)
 class Fault:
-    """What the server sends back. kind: ok | status | raw | truncated | truncated_chunked."""
+    """What the server sends back. kind: ok | status | raw | truncated | truncated_chunked | drip | flood."""
 
     kind: str = "ok"
     status: int = 200
     body: str = ""
     headers: dict = field(default_factory=dict)
+    interval: float = 0.0  # drip: seconds between bytes
+    size: int = 0  # flood: bytes sent
 
 
 def completion_body(content: str) -> str:
@@ -52,6 +55,16 @@ def truncated_chunked(content: str) -> Fault:
     return Fault("truncated_chunked", 200, completion_body(content))
 
 
+def drip(content: str, interval: float = 0.5) -> Fault:
+    """A whole, valid completion sent one byte every `interval` seconds: no single read ever times out."""
+    return Fault("drip", 200, completion_body(content), interval=interval)
+
+
+def flood(size: int) -> Fault:
+    """A 200 whose body is `size` bytes of one endless JSON string (an answer that never stops)."""
+    return Fault("flood", 200, size=size)
+
+
 def doc_of(request: dict) -> str:
     prompt = request["messages"][-1]["content"]
     match = re.search(r"DOC=(\S+)", prompt)
@@ -64,6 +77,7 @@ class FaultServer:
         self.requests: list[dict] = []
         self.headers: list[dict] = []
         self.asked: dict[str, int] = {}
+        self.dropped: list[tuple[str, float, int]] = []  # (doc, seconds after the answer began, bytes sent)
         self.lock = threading.Lock()
         server = self
 
@@ -79,6 +93,9 @@ class FaultServer:
                     n = server.asked.get(doc, 0)
                     server.asked[doc] = n + 1
                 fault = server.behaviour(body, n)
+                if fault.kind in ("drip", "flood"):
+                    self._trickle(fault, doc)
+                    return
                 data = fault.body.encode("utf-8")
                 self.send_response(fault.status)
                 self.send_header("Content-Type", "application/json")
@@ -103,6 +120,31 @@ class FaultServer:
                     return
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _trickle(self, fault: Fault, doc: str) -> None:
+                """Send the answer slowly (drip) or without end (flood); note when the client hangs up."""
+                if fault.kind == "drip":
+                    data, pieces = fault.body.encode("utf-8"), None
+                else:
+                    head = b'{"choices": [{"message": {"content": "'
+                    data, pieces = head + b"x" * (fault.size - len(head)), 65_536
+                self.send_response(fault.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                started, sent = time.monotonic(), 0
+                try:
+                    while sent < len(data):
+                        step = pieces or 1
+                        self.wfile.write(data[sent:sent + step])
+                        self.wfile.flush()
+                        sent += step
+                        if fault.interval:
+                            time.sleep(fault.interval)
+                except OSError:  # the client closed the connection
+                    with server.lock:
+                        server.dropped.append((doc, time.monotonic() - started, sent))
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass
