@@ -109,8 +109,8 @@ def pair_report(scorer: Scorer, pairs: list[dict], name: str) -> dict:
         {"threshold": t, **agreement(truth, [s >= t and r is None for s, r in decide_pairs(scorer, pairs, t)])}
         for t in THRESHOLDS]
     categories = metrics_by_category((p["match"], g, p["category"]) for p, g in zip(pairs, predicted))
-    for name, c in categories.items():
-        c["true"] = sum(1 for p in pairs if p["category"] == name and p["match"])
+    for category, c in categories.items():
+        c["true"] = sum(1 for p in pairs if p["category"] == category and p["match"])
     disagreements = [{"id": p.get("id"), "category": p["category"], "match": p["match"], "score": round(s, 3),
                       "rule": r, "candidate": p["candidate"]}
                      for p, (s, r), g in zip(pairs, decided, predicted) if g != p["match"]]
