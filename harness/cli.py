@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("annotation", type=Path, nargs="+")
 
     score = sub.add_parser("score", help="score a predictions JSONL against the gold", epilog=EXIT_CODES)
+    _progress_option(score)
     score.add_argument("--predictions", type=Path, required=True)
     score.add_argument("--gold", type=Path)
     score.add_argument("--system", help="system name for lines that carry none")
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                                "per category and per summary length", epilog=EXIT_CODES)
     p.add_argument("--gold", type=Path)
     p.add_argument("--coverage", action="store_true", help="only the coverage check, per summary length")
+    _progress_option(p)
     p.add_argument("--limit", type=_positive_int, metavar="N",
                    help="only N claim pairs of each file, spread evenly over the categories (a cheap judge check)")
     p.add_argument("--json", action="store_true")
@@ -74,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="model output cache (default .cache/harness)")
     run.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failed document (exit 2)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _progress_option(run)
     _history_options(run)
     adapters = sub.add_parser("adapters", help="adapters found through the harness.adapters entry points",
                               epilog=EXIT_CODES)
@@ -96,6 +98,20 @@ def _parser() -> argparse.ArgumentParser:
 
     _history_parser(sub)
     return parser
+
+
+def _progress_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bars (those of the datasets library included); progress goes to stderr")
+
+
+def _quiet_progress(args: argparse.Namespace) -> None:
+    """--no-progress for this command only: harness's bars read args.no_progress, the datasets library's its
+    environment variable (set here, in this process, before datasets is imported)."""
+    if getattr(args, "no_progress", False):
+        import os
+
+        os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
 
 
 def _history_options(p: argparse.ArgumentParser) -> None:
@@ -148,6 +164,7 @@ def _history_parser(sub: argparse._SubParsersAction) -> None:
     delete.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
     imp = history_sub.add_parser("import", help="add results.json files to the database (re-importing adds nothing)",
                                  epilog=EXIT_CODES)
+    _progress_option(imp)
     imp.add_argument("results", nargs="+", help="results.json files, folders holding them, or globs such as "
                                                 "'results/**/results.json'")
     imp.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
@@ -526,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _quiet_progress(args)
     received: list[str] = []  # the signals that arrived; the first decides the exit code
 
     def stop(signum: int, frame) -> None:
