@@ -44,9 +44,12 @@ def load_class(name: str) -> type:
         module = (getattr(err, "name", None) or str(err)).split(".")[0]
         raise MissingDependency(f"adapter {name} ({ep.value}) needs the '{module}' module: "
                                 f"pip install {module}") from None
+    except Exception as err:  # noqa: BLE001 - a plugin whose module fails to load: its author's bug, one line
+        raise UserError(f"adapter {name}: entry point {ep.value} failed to load ({type(err).__name__}: {err})",
+                        field="adapter") from None
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
         raise UserError(f"entry point {ep.value} is not a harness.adapters.base.Adapter subclass",
-                        field_name="adapter")
+                        field="adapter")
     return cls
 
 
