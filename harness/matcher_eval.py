@@ -188,8 +188,10 @@ def evaluate_matcher(corpus: Corpus, folder: Path, matcher: str = "lexical", set
             if (folder / filename).exists():
                 pairs = spread_over_categories(load_pairs(folder / filename, corpus), limit)
                 report[name] = pair_report(scorer, pairs, filename)
+    if limit is not None:  # a limited run is about the claim pairs (a slow judge): the coverage checks are not cut
+        return _with_judge_stats(report, scorer)
     report["coverage"] = {"references": coverage_report(scorer, reference_summaries(corpus))}
-    if limit is None and (folder / "summary_pairs.jsonl").exists():
+    if (folder / "summary_pairs.jsonl").exists():
         report["coverage_sentence_pairs"] = sentence_pairs_report(scorer, folder / "summary_pairs.jsonl", corpus)
     if (folder / "heldout_summaries.jsonl").exists():
         report["coverage"]["held-out summaries"] = coverage_report(
