@@ -379,7 +379,7 @@ _EXCEED_HEDGE = re.compile(r"\b(?:more than|over|above|in excess of|upwards of|e
                            r"three|four|five|six|seven|eight|nine|ten|a|an)\b)", re.IGNORECASE)
 
 
-def quantities_of(text: str, times: Times) -> tuple[float, ...]:
+def quantities_of(text: str) -> tuple[float, ...]:
     """The quantities a text states (not dates, years or "the past 24 hours": those are times)."""
     if not any(c.isdigit() for c in text) and not numbers.has_number_word(text):
         return ()
@@ -567,8 +567,8 @@ class Featurizer:
         local = {p for phrase in phrases for p in places_of(phrase, anywhere=True)} - L.CAPITALS
         places = places_of(without_speaker) | local  # "officials in Kharkiv said" places the fact; "Kyiv says" not
         times = times_of(without_speaker)
-        quantities = quantities_of(content, times_of(content))
-        all_quantities = quantities_of(text, times_of(text))
+        quantities = quantities_of(content)
+        all_quantities = quantities_of(text)
         return Window(
             text=text, content=content, speaker=speaker,
             units=self.units(content, quantities), all_units=self.units(text, all_quantities),

@@ -53,7 +53,6 @@ PLACES: dict[str, str] = {
     "ottawa": "canada", "alberta": "canada", "kananaskis": "canada", "geneva": "switzerland",
     "riyadh": "saudi arabia", "jeddah": "saudi arabia", "minsk region": "belarus",
 }
-COUNTRIES = frozenset(ACTOR_GROUPS) | frozenset(PLACES.values())
 
 # Roles that identify a speaker within a party: two different ones are two different sources
 # ("Ukrainian police" is not "the Ukrainian air force"). Generic words ("officials", "military",

@@ -40,7 +40,7 @@ class Source:
             return False
         stating = [s for s in self.sentences if _has(s.quantities, value)]
         pieces = [p for p in re.split(r"[,;]|\b(?:and|while|but|of which)\b", window.content)
-                  if _has(F.quantities_of(p, F.times_of(p)), value)]
+                  if _has(F.quantities_of(p), value)]
         piece = self.featurizer.window(pieces[0]) if pieces else window
         return not stating or any(not F.places_conflict(window.places, s.places) and not contrast_rule(piece, s)
                                   for s in stating)
