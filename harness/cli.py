@@ -35,16 +35,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", type=Path)
     p.add_argument("--format", choices=("jsonl", "hf"), required=True)
     p.add_argument("out", type=Path)
+    _progress_option(p)
     p = gold_sub.add_parser("fill-spans", help="resolve quoted evidence and line ranges to offsets (authoring aid)",
                             epilog=EXIT_CODES)
     p.add_argument("annotation", type=Path, nargs="+")
 
-    score = sub.add_parser("score", help="score a predictions JSONL against the gold", epilog=EXIT_CODES)
-    score.add_argument("--predictions", type=Path, required=True)
+    score = sub.add_parser("score", help="score a predictions JSONL against the gold, or a file of "
+                                         "(reference, prediction) pairs", epilog=EXIT_CODES)
+    given = score.add_mutually_exclusive_group(required=True)
+    given.add_argument("--predictions", type=Path, help="predictions JSONL (doc_id, system, summary and/or claims)")
+    given.add_argument("--pairs", type=Path,
+                       help='JSONL of {"id", "reference" or "references", "prediction"}: ROUGE only, read and scored '
+                            "in constant memory, texts as given (one sentence per line for ROUGE-Lsum)")
     score.add_argument("--gold", type=Path)
-    score.add_argument("--system", help="system name for lines that carry none")
+    score.add_argument("--system", help="system name for lines that carry none (with --pairs: the name shown, "
+                                        "default the file's name)")
     score.add_argument("--json", action="store_true", help="print the result object as JSON")
-    score.add_argument("--out", type=Path, help="write results, tables and report to this folder")
+    score.add_argument("--out", type=Path, help="write results, tables and report to this folder (with --pairs: "
+                                                "results.json and scores.jsonl, one line of scores per pair)")
+    score.add_argument("--jobs", type=int, help="processes to score predictions on (default: every core, once "
+                                                "there are enough predictions to repay starting them)")
+    _progress_option(score)
     _history_options(score)
     _scoring_options(score)
 
@@ -54,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", type=Path)
     p.add_argument("--matcher", choices=("lexical", "embedding", "hybrid"), default="lexical")
     p.add_argument("--json", action="store_true")
+    _progress_option(p)
 
     run = sub.add_parser("run", help="run systems (adapters) over the corpus, score them, print the table",
                          epilog=EXIT_CODES)
@@ -63,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="model output cache (default .cache/harness)")
     run.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failed document (exit 2)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _progress_option(run)
     _history_options(run)
     adapters = sub.add_parser("adapters", help="adapters found through the harness.adapters entry points",
                               epilog=EXIT_CODES)
@@ -78,9 +90,24 @@ def _parser() -> argparse.ArgumentParser:
         description=COMPARE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_compare_arguments(compare)
     _compare_history_options(compare)
+    _progress_option(compare)
 
     _history_parser(sub)
     return parser
+
+
+def _progress_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bars on stderr (also silences those of the datasets library)")
+
+
+def _quiet_progress() -> None:
+    """--no-progress: the datasets library draws its own bars (loading a corpus, exporting the gold)."""
+    import os
+
+    os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"  # read when datasets is first imported
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
 
 
 def _history_options(p: argparse.ArgumentParser) -> None:
@@ -127,6 +154,7 @@ def _history_parser(sub: argparse._SubParsersAction) -> None:
                                                 "'results/**/results.json'")
     imp.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
     imp.add_argument("--tag", help="label every imported run with this tag")
+    _progress_option(imp)
 
 
 def _scoring_options(p: argparse.ArgumentParser) -> None:
@@ -198,14 +226,20 @@ def cmd_gold(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"must be a whole number >= 1, got {args.jobs}", field="--jobs")
+    if args.pairs:
+        return _score_pairs(args)
     from harness import gold
-    from harness.predictions import read_predictions
+    from harness.evaluate import evaluate
+    from harness.predictions import iter_predictions
 
     corpus, _ = gold.load(args.gold)
-    predictions = read_predictions(args.predictions, corpus.by_id(), args.system)
-    from harness.evaluate import evaluate  # heavy (scipy, scikit-learn): only once the input is known good
-
-    evaluation = evaluate(corpus, predictions, settings_from(args))
+    settings = settings_from(args)
+    predictions = iter_predictions(args.predictions, corpus.by_id(), args.system)
+    if args.out:  # the report shows every prediction; without it, predictions are scored as they are read
+        predictions = list(predictions)
+    evaluation = evaluate(corpus, predictions, settings, jobs=args.jobs, progress=not args.no_progress)
     if args.out:
         from harness.history import record_run
         from harness.report.write import write_outputs
@@ -219,9 +253,32 @@ def cmd_score(args: argparse.Namespace) -> int:
         run_id = record_run(args.db, args.out / "results.json", args.tag)
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
-        print(json.dumps(evaluation.results, indent=2, ensure_ascii=False))
+        evaluation.write_json(sys.stdout)
     else:
-        print_leaderboard(evaluation.results)
+        print_leaderboard(evaluation.overview())
+    return 0
+
+
+def _score_pairs(args: argparse.Namespace) -> int:
+    """`score --pairs`: ROUGE for every line, streamed; per-pair scores in OUT/scores.jsonl as they are made."""
+    from harness.io import dump_json, write_json
+    from harness.scoring.stream import pairs_results, score_stream
+
+    if args.gold:
+        raise UserError("--gold does not apply to --pairs (each line carries its own references)", field="--gold")
+    settings = settings_from(args)
+    if args.out:
+        (args.out / "results.json").unlink(missing_ok=True)  # a folder holding results.json is one complete run
+    result = score_stream(args.pairs, args.out / "scores.jsonl" if args.out else None, settings.use_stemmer,
+                          settings.multi_ref, n_boot=settings.bootstrap, seed=settings.seed,
+                          progress=not args.no_progress)
+    results = pairs_results(result, args.system or args.pairs.stem, settings)
+    if args.out:
+        write_json(args.out / "results.json", results)
+    if args.json:
+        dump_json(results, sys.stdout)
+    else:
+        print_leaderboard(results)
     return 0
 
 
@@ -359,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         received.append(signal.Signals(signum).name)
         raise Stopped()
 
+    if getattr(args, "no_progress", False):
+        _quiet_progress()
     previous = _install_handlers(stop)
     try:
         try:

@@ -1,71 +1,179 @@
-"""Gold × predictions → the scorer's result object (the stable JSON that CI scripts read)."""
+"""Gold × predictions → the scorer's result object (the stable JSON that CI scripts read).
+
+Predictions are scored as they are read, in chunks, on every core once there are enough of them; each
+system keeps only its documents' scores as compact columns (harness.aggregate.SystemScores). Memory
+therefore grows with the gold corpus and a few hundred bytes per scored document, never with the
+predictions' text, and `write_json` streams the per-document rows instead of building them all at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import IO
 
-from harness import aggregate
+from harness.aggregate import SystemScores
+from harness.io import Members, dump_json
+from harness.parallel import ordered_map, usable_cores
 from harness.records import Corpus, Prediction
-from harness.scoring.scorer import DocScore, Scorer, ScoreSettings
+from harness.scoring.scorer import DocScore, DocScorer, GoldView, Scorer, ScoreSettings
+
+CHUNK = 128  # predictions per job
+PARALLEL_FROM = 16  # jobs scored in this process before worker processes start (about 2,000 predictions)
 
 
 @dataclass
 class Evaluation:
-    results: dict
-    doc_scores: list[DocScore]
+    signature: str
+    gold_sha256: str
+    n_documents: int
+    systems: dict[str, SystemScores]  # by name, sorted
+    missing: dict[str, list[str]]  # documents a system had no prediction for (scored as empty output)
+    settings: ScoreSettings
     scorer: Scorer  # what scored it: the report reuses its fitted similarity and settings
+
+    @cached_property
+    def aggregates(self) -> dict[str, dict]:
+        """Each system's summary and claim aggregates with their bootstrap intervals (computed once)."""
+        s = self.settings
+        return {name: {"summary": scores.summary(s.bootstrap, s.seed), "claims": scores.claims(s.bootstrap, s.seed)}
+                for name, scores in self.systems.items()}
+
+    def _envelope(self, per_doc) -> dict:
+        return {
+            "signature": self.signature,
+            "gold_sha256": self.gold_sha256,
+            "n_documents": self.n_documents,
+            "systems": {name: {**self.aggregates[name], "per_doc": per_doc(scores), "failures": scores.failures,
+                               "missing": self.missing[name]}
+                        for name, scores in self.systems.items()},
+        }
+
+    @cached_property
+    def results(self) -> dict:
+        """The result object with every per-document row in memory (what the report and the runner write)."""
+        return self._envelope(lambda scores: dict(scores.per_doc()))
+
+    def overview(self) -> dict:
+        """The result object without per-document rows: enough for the leaderboard."""
+        return self._envelope(lambda scores: {})
+
+    def write_json(self, out: IO[str]) -> None:
+        """The result object as JSON, per-document rows written as they are made (`results` holds them all)."""
+        dump_json(self._envelope(lambda scores: Members(scores.per_doc)), out)
+
+    @property
+    def doc_scores(self) -> list[DocScore]:
+        return [d for name, scores in self.systems.items() for d in scores.doc_scores(name)]
 
 
 def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreSettings = ScoreSettings(),
-             scorer: Scorer | None = None) -> Evaluation:
+             scorer: Scorer | None = None, *, jobs: int | None = None, progress: bool = False) -> Evaluation:
+    """Score `predictions` (read lazily, in order) against `corpus`.
+
+    `jobs`: processes to score on (default: every usable core, once the input is large enough to repay
+    starting them); the results do not depend on it.
+    """
     scorer = scorer or Scorer(corpus, settings)
-    by_system: dict[str, dict[str, Prediction]] = {}
+    workers = usable_cores() if jobs is None else jobs
+    systems: dict[str, SystemScores] = {}
+    given: dict[str, _Given] = {}
+    with _progress_bar(progress) as bar:
+        for score in _scores(scorer, _noting(predictions, given, corpus), workers):
+            systems.setdefault(score.system, SystemScores()).add(score)
+            bar.update(1)
+        missing = {name: [d.doc_id for d in sorted(corpus.documents, key=lambda d: d.doc_id) if d.doc_id not in g.docs]
+                   for name, g in given.items()}
+        empties = (_empty(doc_id, name, given[name]) for name in sorted(missing) for doc_id in missing[name])
+        for score in _scores(scorer, empties, workers):
+            systems[score.system].add(score)
+            bar.update(1)
+    return Evaluation(scorer.signature(), corpus.sha256, len(corpus.documents), dict(sorted(systems.items())),
+                      {name: missing[name] for name in sorted(missing)}, settings, scorer)
+
+
+@dataclass
+class _Given:
+    """What a system's predictions covered: its documents, and whether it attempted each task."""
+
+    docs: set[str] = field(default_factory=set)
+    summary: bool = False
+    claims: bool = False
+
+
+def _noting(predictions: Iterable[Prediction], given: dict[str, _Given], corpus: Corpus) -> Iterator[Prediction]:
+    documents = corpus.by_id()
     for p in predictions:
-        by_system.setdefault(p.system, {})[p.doc_id] = p
-    doc_scores: list[DocScore] = []
-    systems = {}
-    for name in sorted(by_system):
-        given = by_system[name]
-        missing = [d.doc_id for d in corpus.documents if d.doc_id not in given]
-        scores = [scorer.score(given.get(d.doc_id) or _empty(d.doc_id, name, given))
-                  for d in sorted(corpus.documents, key=lambda d: d.doc_id)]
-        doc_scores += scores
-        systems[name] = system_result(scores, settings, missing)
-    results = {
-        "signature": scorer.signature(),
-        "gold_sha256": corpus.sha256,
-        "n_documents": len(corpus.documents),
-        "systems": systems,
-    }
-    return Evaluation(results, doc_scores, scorer)
+        g = given.setdefault(p.system, _Given())
+        g.docs.add(documents[p.doc_id].doc_id)  # the corpus's own string: one copy however many systems
+        g.summary |= p.summary is not None
+        g.claims |= p.claims is not None
+        yield p
 
 
-def _empty(doc_id: str, system: str, given: dict[str, Prediction]) -> Prediction:
+def _empty(doc_id: str, system: str, given: _Given) -> Prediction:
     """A document the system has no prediction for scores as empty output on the tasks it attempted."""
-    any_summary = any(p.summary is not None for p in given.values())
-    any_claims = any(p.claims is not None for p in given.values())
-    return Prediction(doc_id, system, "" if any_summary else None, () if any_claims else None, "missing prediction")
+    return Prediction(doc_id, system, "" if given.summary else None, () if given.claims else None, "missing prediction")
 
 
-def system_result(scores: list[DocScore], settings: ScoreSettings, missing: list[str]) -> dict:
-    per_doc = {}
-    for s in scores:
-        entry: dict = {}
-        if s.summary is not None:
-            entry["summary"] = aggregate.summary_doc(s)
-        if s.claims is not None:
-            entry["claims"] = aggregate.claim_doc(s)
-        if s.failure:
-            entry["failure"] = s.failure
-        per_doc[s.doc_id] = entry
-    return {
-        "summary": aggregate.summary_scores(scores, settings.bootstrap, settings.seed),
-        "claims": aggregate.claim_scores(scores, settings.bootstrap, settings.seed),
-        "per_doc": per_doc,
-        "failures": sum(1 for s in scores if s.failure and s.failure != "missing prediction"),
-        "missing": missing,
-    }
+@dataclass(frozen=True)
+class ScoreJob:
+    """A chunk of predictions with the gold views they need, and the claim similarity if they match claims."""
+
+    views: tuple[GoldView, ...]
+    items: tuple[tuple[int, Prediction], ...]  # (index into views, prediction)
+    settings: ScoreSettings
+    similarity: object = None
+
+    def run(self, doc_scorer: DocScorer) -> list[DocScore]:
+        return [doc_scorer.score(self.views[i], p, self.similarity) for i, p in self.items]
+
+
+def _scores(scorer: Scorer, predictions: Iterable[Prediction], workers: int) -> Iterator[DocScore]:
+    if scorer.settings.matcher != "lexical":
+        workers = 1  # the embedding model is loaded once, in this process
+    run_here = lambda job: job.run(scorer.doc_scorer)  # noqa: E731
+    for scores in ordered_map(run_here, run_in_worker, _jobs(scorer, predictions), workers, PARALLEL_FROM):
+        yield from scores
+
+
+def _jobs(scorer: Scorer, predictions: Iterable[Prediction]) -> Iterator[ScoreJob]:
+    chunk: list[Prediction] = []
+    for p in predictions:
+        chunk.append(p)
+        if len(chunk) == CHUNK:
+            yield _job(scorer, chunk)
+            chunk = []
+    if chunk:
+        yield _job(scorer, chunk)
+
+
+def _job(scorer: Scorer, chunk: list[Prediction]) -> ScoreJob:
+    slots: dict[str, int] = {}
+    for p in chunk:
+        slots.setdefault(p.doc_id, len(slots))
+    items = tuple((slots[p.doc_id], replace(p, meta={})) for p in chunk)
+    similarity = scorer.similarity if any(scorer.needs_similarity(p) for p in chunk) else None
+    return ScoreJob(tuple(scorer.view(doc_id) for doc_id in slots), items, scorer.settings, similarity)
+
+
+_WORKER_SCORERS: dict[ScoreSettings, DocScorer] = {}  # in a worker process: one DocScorer per settings, reused
+
+
+def run_in_worker(job: ScoreJob) -> list[DocScore]:
+    doc_scorer = _WORKER_SCORERS.get(job.settings)
+    if doc_scorer is None:
+        doc_scorer = _WORKER_SCORERS[job.settings] = DocScorer(job.settings)
+    return job.run(doc_scorer)
+
+
+def _progress_bar(enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(desc="scoring", unit=" predictions", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
+                mininterval=0.5)
 
 
 def decision_log(doc_scores: list[DocScore], predictions: dict[tuple[str, str], Prediction]) -> list[dict]:

@@ -6,8 +6,9 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -204,4 +205,40 @@ def atomic_write(path: Path, data: str | bytes) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    with atomic_open(path) as out:
+        dump_json(obj, out, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Members:
+    """A JSON object given as a function producing its (key, value) pairs: dump_json writes them as they are
+    produced, so a large object (a million per-document rows) never has to exist in memory at once."""
+
+    pairs: Callable[[], Iterable[tuple[str, Any]]]
+
+
+def dump_json(obj: Any, out: IO[str], *, sort_keys: bool = False, expand: int = 4) -> None:
+    """`obj` as JSON: objects in the first `expand` levels one member per line, anything deeper on one line.
+
+    Deeper values go through json's C encoder (`indent` would switch to its pure-Python one, tens of
+    times slower on a large result), and a per-document row stays one line.
+    """
+    _dump(obj, out, sort_keys, expand, 0)
+    out.write("\n")
+
+
+def _dump(obj: Any, out: IO[str], sort_keys: bool, expand: int, level: int) -> None:
+    if isinstance(obj, Members):
+        pairs: Iterable[tuple[str, Any]] = obj.pairs()
+    elif isinstance(obj, dict) and level < expand:
+        pairs = sorted(obj.items()) if sort_keys else obj.items()
+    else:
+        out.write(json.dumps(obj, sort_keys=sort_keys, ensure_ascii=False))
+        return
+    indent = "\n" + "  " * (level + 1)
+    first = True
+    for key, value in pairs:
+        out.write(("{" if first else ",") + indent + json.dumps(str(key), ensure_ascii=False) + ": ")
+        _dump(value, out, sort_keys, expand, level + 1)
+        first = False
+    out.write("{}" if first else "\n" + "  " * level + "}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _UNITS = {
@@ -31,6 +32,8 @@ _PATTERN = re.compile(
     rf"|\b(?P<words>{_NUMBER_WORDS})\b)",
     re.IGNORECASE,
 )
+_WORD_LIST = tuple(sorted([*_UNITS, *_TENS, *_SCALES]))
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def _words_value(words: str) -> float | None:
 def find_quantities(text: str) -> list[Quantity]:
     """Every quantity in `text`, left to right, with its normalised value."""
     found = []
-    for match in _PATTERN.finditer(text):
+    for match in _matches(text):
         if match.group("digits"):
             value = float(match.group("digits").replace(",", ""))
             if match.group("suffix"):
@@ -80,6 +83,76 @@ def find_quantities(text: str) -> list[Quantity]:
     return found
 
 
+def _matches(text: str) -> Iterator[re.Match]:
+    """`_PATTERN.finditer(text)`, tried only where a match can start.
+
+    Scanning with the pattern tries its long alternation of number words at every character (most of
+    the cost of scoring a summary's numbers). A match's number starts a run of digits or a number word
+    that begins a run of letters, with at most a currency sign and a space before it, and every match
+    ends at a word boundary (never inside such a run); so trying the pattern, left to right, only at
+    those starts and the two characters before them finds exactly the matches a full scan finds.
+    """
+    folded = _position_preserving_lower(text)
+    if folded is None:
+        yield from _PATTERN.finditer(text)
+        return
+    starts = _digit_run_starts(text)
+    for word in _WORD_LIST:
+        at = folded.find(word)
+        while at >= 0:
+            if at == 0 or not _is_word_char(text[at - 1]):  # the pattern's \b before a number word
+                starts.add(at)
+            at = folded.find(word, at + 1)
+    position = 0
+    for start in sorted(starts):
+        for candidate in _prefixed_starts(text, start):
+            if candidate < position:
+                continue
+            match = _PATTERN.match(text, candidate)
+            if match:
+                yield match
+                position = match.end()
+                break
+
+
+def _digit_run_starts(text: str) -> set[int]:
+    if not text.isascii():  # \d also takes other scripts' digits
+        return {m.start() for m in _DIGIT_RUN.finditer(text)}
+    digits = []
+    for digit in "0123456789":  # ten C-speed searches beat a regex scan over every character
+        at = text.find(digit)
+        while at >= 0:
+            digits.append(at)
+            at = text.find(digit, at + 1)
+    present = set(digits)
+    return {at for at in digits if at - 1 not in present}
+
+
+def _prefixed_starts(text: str, start: int) -> list[int]:
+    """Where a match whose number begins at `start` can begin: a currency sign and/or a space before it."""
+    starts = [start]
+    if start >= 1 and (text[start - 1] in _CURRENCY or text[start - 1].isspace()):
+        starts.insert(0, start - 1)
+        if start >= 2 and text[start - 2] in _CURRENCY and text[start - 1].isspace():
+            starts.insert(0, start - 2)
+    return starts
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _position_preserving_lower(text: str) -> str | None:
+    """`text` lowercased the way the pattern's IGNORECASE compares letters, one character per character;
+    None when no such form exists (U+0130 lowercases to two characters)."""
+    if text.isascii():
+        return text.lower()
+    if "\u0130" in text:
+        return None
+    # IGNORECASE also takes dotless i and long s for i and s; str.lower() keeps them
+    return text.lower().replace("\u0131", "i").replace("\u017f", "s")
+
+
 def values(text: str) -> list[float]:
     return [q.value for q in find_quantities(text)]
 
@@ -94,6 +167,10 @@ def contains_value(pool: list[float], value: float) -> bool:
 
 def faithful_counts(summary: str, source: str) -> tuple[int, int]:
     """(numbers in the summary that the source also states, numbers the summary states)."""
-    source_values = values(source)
     stated = values(summary)
+    return faithful_among(stated, values(source) if stated else [])
+
+
+def faithful_among(stated: list[float], source_values: list[float]) -> tuple[int, int]:
+    """faithful_counts for numbers already found (a source's are found once, whatever scores against it)."""
     return sum(contains_value(source_values, v) for v in stated), len(stated)

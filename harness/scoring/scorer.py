@@ -1,22 +1,33 @@
-"""Score one prediction against one gold document: ROUGE, claim coverage, numbers, claim matching."""
+"""Score one prediction against one gold document: ROUGE, claim coverage, numbers, claim matching.
+
+Work is done only where a number needs it: a document without gold claims gets no coverage work,
+the claim similarity is fitted the first time a claim is matched, and a text's sentences and numbers
+are computed once and reused (a source document is shared by every system scored against it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from harness import numbers
 from harness.records import SALIENCE_WEIGHTS, Corpus, Document, Prediction
-from harness.scoring.coverage import CoverageCounts, coverage
-from harness.scoring.matching import ClaimCounts, GoldItem, LexicalSimilarity, match_claims
-from harness.scoring.settings import ScoreSettings
 from harness.scoring.rouge import ROUGE_TYPES, RougeScorer, Score
+from harness.scoring.settings import ScoreSettings
 from harness.text import SPLITTER_NAME, one_sentence_per_line, split_sentences
+
+if TYPE_CHECKING:  # matching and coverage import scikit-learn and scipy: only when claims are scored
+    from harness.scoring.coverage import CoverageCounts
+    from harness.scoring.matching import ClaimCounts, GoldItem
+
+SOURCE_CACHE_SIZE = 4096  # source documents whose numbers are remembered
 
 
 @dataclass(frozen=True)
 class SummaryScore:
     rouge: dict[str, Score]
-    coverage: CoverageCounts
+    coverage: CoverageCounts | None  # None: the document has no gold claims to cover
     numbers_faithful: int
     numbers_stated: int
 
@@ -30,20 +41,90 @@ class DocScore:
     failure: str | None = None
 
 
+@dataclass(frozen=True)
+class GoldView:
+    """What scoring a prediction needs from its gold document; small enough to send to a worker process."""
+
+    doc_id: str
+    references: tuple[str, ...]  # reference summaries as written
+    story: str  # the main story (the source for numeric faithfulness)
+    gold: tuple[GoldItem, ...]  # gold claims
+    excluded: tuple[str, ...]  # page content outside the story (captions, related stories), as written
+
+
+class DocScorer:
+    """Scores predictions against gold views. It holds no corpus, so a worker process can hold one; the claim
+    similarity, fitted on the whole gold, is passed in when claims are scored."""
+
+    def __init__(self, settings: ScoreSettings = ScoreSettings()):
+        self.settings = settings
+        self.rouge = RougeScorer(settings.use_stemmer, settings.multi_ref)
+        self._source_numbers: dict[str, list[float]] = {}
+
+    def score(self, view: GoldView, prediction: Prediction, similarity=None) -> DocScore:
+        summary = None
+        if view.references and (prediction.summary is not None or prediction.claims is None):
+            summary = self.score_summary(view, prediction.summary or "")
+        claims = None
+        if view.gold and (prediction.claims is not None or prediction.summary is None):
+            if similarity is None:
+                raise ValueError("scoring claims needs the corpus's claim similarity")
+            claims = self.score_claims(view, [c.text for c in prediction.claims or ()], similarity)
+        return DocScore(view.doc_id, prediction.system, summary, claims, prediction.failure)
+
+    def score_summary(self, view: GoldView, summary: str) -> SummaryScore:
+        sentences = split_sentences(summary) if summary.strip() else []
+        rouge = self.rouge.score_multi([one_sentence_per_line(r) for r in view.references], "\n".join(sentences))
+        cov = None
+        if view.gold:
+            from harness.scoring.coverage import coverage
+
+            cov = coverage(summary, view.gold, self.settings.coverage_threshold)
+        faithful, stated = self._numbers(summary, view.story)
+        return SummaryScore(rouge, cov, faithful, stated)
+
+    def score_claims(self, view: GoldView, texts: list[str], similarity) -> ClaimCounts:
+        from harness.scoring.matching import match_claims
+
+        s = self.settings
+        return match_claims(texts, view.gold, similarity, s.threshold, excluded_sentences(view.excluded), s.vetoes)
+
+    def _numbers(self, summary: str, source: str) -> tuple[int, int]:
+        """numbers.faithful_counts, with the source's numbers found once per source."""
+        stated = numbers.values(summary)
+        if not stated:
+            return 0, 0
+        pool = self._source_numbers.get(source)
+        if pool is None:
+            pool = numbers.values(source)
+            if len(self._source_numbers) >= SOURCE_CACHE_SIZE:
+                self._source_numbers.clear()
+            self._source_numbers[source] = pool
+        return numbers.faithful_among(stated, pool)
+
+
+def excluded_sentences(texts: tuple[str, ...]) -> list[str]:
+    return [s for t in texts for s in split_sentences(t)]
+
+
 class Scorer:
-    """Holds what is fitted once per corpus (IDF, tokenised references) and scores documents."""
+    """A corpus's scoring: its gold views, the claim similarity (fitted on its gold text when first needed)
+    and a DocScorer for predictions scored in this process."""
 
     def __init__(self, corpus: Corpus, settings: ScoreSettings = ScoreSettings()):
         self.corpus = corpus
         self.settings = settings
         self.documents = corpus.by_id()
-        self.rouge = RougeScorer(settings.use_stemmer, settings.multi_ref)
-        self.similarity = make_similarity(settings.matcher, _idf_texts(corpus))
-        versions = corpus.key_versions()
-        self._gold_items = {d.doc_id: _gold_items(d, versions) for d in corpus.documents}
-        self._references = {d.doc_id: [one_sentence_per_line(s.text) for s in d.summaries] for d in corpus.documents}
-        self._excluded = {d.doc_id: [s for t in d.excluded_text() for s in split_sentences(t)] for d in corpus.documents}
-        self._story = {d.doc_id: d.story_text() for d in corpus.documents}
+        self.doc_scorer = DocScorer(settings)
+        self._views: dict[str, GoldView] = {}
+
+    @cached_property
+    def similarity(self):
+        return make_similarity(self.settings.matcher, _idf_texts(self.corpus))
+
+    @cached_property
+    def _versions(self) -> dict[str, int]:
+        return self.corpus.key_versions()
 
     def signature(self) -> str:
         from harness import __version__
@@ -52,50 +133,70 @@ class Scorer:
         return "|".join([
             f"harness:{__version__}",
             f"gold:{self.corpus.sha256[:12]}",
-            self.rouge.signature(),
+            self.doc_scorer.rouge.signature(),
             f"split:{SPLITTER_NAME}",
-            f"matcher:{self.similarity.name}",
+            f"matcher:{similarity_name(s.matcher)}",
             f"thr:{s.threshold:.2f}",
             f"veto:{','.join(s.vetoes) or 'none'}",
             f"cov:containment|covthr:{s.coverage_threshold:.2f}",
             f"boot:{s.bootstrap}|seed:{s.seed}",
         ])
 
+    def view(self, doc_id: str) -> GoldView:
+        """The gold view of a document, built once."""
+        view = self._views.get(doc_id)
+        if view is None:
+            doc = self.documents[doc_id]
+            view = GoldView(doc.doc_id, tuple(s.text for s in doc.summaries), doc.story_text(),
+                            tuple(_gold_items(doc, self._versions)) if doc.claims else (),
+                            tuple(doc.excluded_text()))
+            self._views[doc_id] = view
+        return view
+
     def gold_items(self, doc_id: str) -> list[GoldItem]:
-        return self._gold_items[doc_id]
+        return list(self.view(doc_id).gold)
 
     def excluded_sentences(self, doc_id: str) -> list[str]:
-        return self._excluded[doc_id]
+        return excluded_sentences(self.view(doc_id).excluded)
+
+    def needs_similarity(self, prediction: Prediction) -> bool:
+        """Whether scoring `prediction` matches claims (and so needs the fitted similarity)."""
+        return bool(self.documents[prediction.doc_id].claims) and (
+            prediction.claims is not None or prediction.summary is None)
 
     def score(self, prediction: Prediction) -> DocScore:
-        doc = self.documents[prediction.doc_id]
-        summary = None
-        if doc.summaries and (prediction.summary is not None or prediction.claims is None):
-            summary = self.score_summary(doc, prediction.summary or "")
-        claims = None
-        if doc.claims and (prediction.claims is not None or prediction.summary is None):
-            texts = [c.text for c in prediction.claims or ()]
-            claims = match_claims(texts, self._gold_items[doc.doc_id], self.similarity, self.settings.threshold,
-                                  self._excluded[doc.doc_id], self.settings.vetoes)
-        return DocScore(doc.doc_id, prediction.system, summary, claims, prediction.failure)
+        similarity = self.similarity if self.needs_similarity(prediction) else None
+        return self.doc_scorer.score(self.view(prediction.doc_id), prediction, similarity)
 
     def score_summary(self, doc: Document, summary: str) -> SummaryScore:
-        text = one_sentence_per_line(summary) if summary.strip() else ""
-        rouge = self.rouge.score_multi(self._references[doc.doc_id], text)
-        cov = coverage(summary, self._gold_items[doc.doc_id], self.settings.coverage_threshold)
-        faithful, stated = numbers.faithful_counts(summary, self._story[doc.doc_id])
-        return SummaryScore(rouge, cov, faithful, stated)
+        return self.doc_scorer.score_summary(self.view(doc.doc_id), summary)
+
+
+_LEXICAL, _EMBEDDING = "lexical(tfidf-gold+dice)", "embedding(all-MiniLM-L6-v2)"
+SIMILARITY_NAMES = {"lexical": _LEXICAL, "embedding": _EMBEDDING, "hybrid": f"hybrid({_LEXICAL}+{_EMBEDDING})"}
+
+
+def similarity_name(matcher: str) -> str:
+    """The name of `make_similarity(matcher, ...)` for the signature, known without importing, fitting or
+    loading it (a test checks the two agree)."""
+    if matcher not in SIMILARITY_NAMES:
+        raise ValueError(f"unknown matcher {matcher!r}")
+    return SIMILARITY_NAMES[matcher]
 
 
 def make_similarity(name: str, gold_texts: list[str]):
     """The claim similarity by name; the embedding model is loaded only when asked for."""
     if name == "lexical":
+        from harness.scoring.matching import LexicalSimilarity
+
         return LexicalSimilarity(gold_texts)
     from harness.scoring.embedding import EmbeddingSimilarity, HybridSimilarity
 
     if name == "embedding":
         return EmbeddingSimilarity(gold_texts)
     if name == "hybrid":
+        from harness.scoring.matching import LexicalSimilarity
+
         return HybridSimilarity(LexicalSimilarity(gold_texts), EmbeddingSimilarity(gold_texts))
     raise ValueError(f"unknown matcher {name!r}")
 
@@ -109,8 +210,10 @@ def _idf_texts(corpus: Corpus) -> list[str]:
 
 
 def _gold_items(doc: Document, versions: dict[str, int]) -> list[GoldItem]:
+    from harness.scoring.matching import GoldItem
+
     return [GoldItem(c.id, c.text, c.optional, SALIENCE_WEIGHTS.get(c.salience, 1.0),
                      float(versions.get(c.key, 1)) if c.key else 1.0) for c in doc.claims]
 
 
-__all__ = ["ROUGE_TYPES", "DocScore", "ScoreSettings", "Scorer", "SummaryScore"]
+__all__ = ["ROUGE_TYPES", "DocScore", "DocScorer", "GoldView", "ScoreSettings", "Scorer", "SummaryScore"]
