@@ -73,11 +73,11 @@ def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreS
              scorer: Scorer | None = None, *, jobs: int | None = None, progress: bool = False) -> Evaluation:
     """Score `predictions` (read lazily, in order) against `corpus`.
 
-    `jobs`: processes to score on (default: every usable core, once the input is large enough to repay
-    starting them); the results do not depend on it.
+    `jobs`: processes to score on, this one included (default: one per usable core, once the input is
+    large enough to repay starting them); the results do not depend on it.
     """
     scorer = scorer or Scorer(corpus, settings)
-    workers = usable_cores() if jobs is None else jobs
+    workers = (usable_cores() if jobs is None else jobs) - 1  # this process scores too
     systems: dict[str, SystemScores] = {}
     given: dict[str, _Given] = {}
     with _progress_bar(progress) as bar:
@@ -133,7 +133,7 @@ class ScoreJob:
 
 def _scores(scorer: Scorer, predictions: Iterable[Prediction], workers: int) -> Iterator[DocScore]:
     if scorer.settings.matcher != "lexical":
-        workers = 1  # the embedding model is loaded once, in this process
+        workers = 0  # the embedding model is loaded once, in this process
     run_here = lambda job: job.run(scorer.doc_scorer)  # noqa: E731
     for scores in ordered_map(run_here, run_in_worker, _jobs(scorer, predictions), workers, PARALLEL_FROM):
         yield from scores
@@ -154,7 +154,7 @@ def _job(scorer: Scorer, chunk: list[Prediction]) -> ScoreJob:
     slots: dict[str, int] = {}
     for p in chunk:
         slots.setdefault(p.doc_id, len(slots))
-    items = tuple((slots[p.doc_id], replace(p, meta={})) for p in chunk)
+    items = tuple((slots[p.doc_id], replace(p, meta={}) if p.meta else p) for p in chunk)  # meta: not scored
     similarity = scorer.similarity if any(scorer.needs_similarity(p) for p in chunk) else None
     return ScoreJob(tuple(scorer.view(doc_id) for doc_id in slots), items, scorer.settings, similarity)
 

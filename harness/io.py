@@ -223,22 +223,39 @@ def dump_json(obj: Any, out: IO[str], *, sort_keys: bool = False, expand: int = 
     Deeper values go through json's C encoder (`indent` would switch to its pure-Python one, tens of
     times slower on a large result), and a per-document row stays one line.
     """
-    _dump(obj, out, sort_keys, expand, 0)
-    out.write("\n")
+    pieces: list[str] = []
+    _dump(obj, _Buffered(out, pieces).write, sort_keys, expand, 0)
+    out.write("".join(pieces) + "\n")
 
 
-def _dump(obj: Any, out: IO[str], sort_keys: bool, expand: int, level: int) -> None:
+class _Buffered:
+    """Joins many small writes into few large ones (a write call per per-document row would dominate)."""
+
+    def __init__(self, out: IO[str], pieces: list[str], size: int = 4096):
+        self._out, self._pieces, self._size = out, pieces, size
+
+    def write(self, text: str) -> None:
+        self._pieces.append(text)
+        if len(self._pieces) >= self._size:
+            self._out.write("".join(self._pieces))
+            self._pieces.clear()
+
+
+_ENCODERS = {sort: json.JSONEncoder(ensure_ascii=False, sort_keys=sort).encode for sort in (False, True)}
+
+
+def _dump(obj: Any, write: Callable[[str], None], sort_keys: bool, expand: int, level: int) -> None:
     if isinstance(obj, Members):
         pairs: Iterable[tuple[str, Any]] = obj.pairs()
     elif isinstance(obj, dict) and level < expand:
         pairs = sorted(obj.items()) if sort_keys else obj.items()
     else:
-        out.write(json.dumps(obj, sort_keys=sort_keys, ensure_ascii=False))
+        write(_ENCODERS[sort_keys](obj))
         return
     indent = "\n" + "  " * (level + 1)
     first = True
     for key, value in pairs:
-        out.write(("{" if first else ",") + indent + json.dumps(str(key), ensure_ascii=False) + ": ")
-        _dump(value, out, sort_keys, expand, level + 1)
+        write(("{" if first else ",") + indent + _ENCODERS[False](str(key)) + ": ")
+        _dump(value, write, sort_keys, expand, level + 1)
         first = False
-    out.write("{}" if first else "\n" + "  " * level + "}")
+    write("{}" if first else "\n" + "  " * level + "}")

@@ -32,8 +32,12 @@ _PATTERN = re.compile(
     rf"|\b(?P<words>{_NUMBER_WORDS})\b)",
     re.IGNORECASE,
 )
-_WORD_LIST = tuple(sorted([*_UNITS, *_TENS, *_SCALES]))
+_WORD_BYTES = frozenset(w.encode("ascii") for w in (*_UNITS, *_TENS, *_SCALES))
+_LETTERS_ONLY = bytes(b if 0x61 <= b <= 0x7A else 0x20 for b in range(256))  # bytes.translate: a-z kept
 _DIGIT_RUN = re.compile(r"\d+")
+_WORD_SEPARATOR = re.compile(r"[-\s]+")
+_ZERO_RUN = re.compile(rb"0+")
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))  # bytes.translate table
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class Quantity:
 
 def _words_value(words: str) -> float | None:
     total, current = 0, 0
-    for token in re.split(r"[-\s]+", words.lower()):
+    for token in _WORD_SEPARATOR.split(words.lower()):
         if token == "and":
             continue
         if token in _UNITS:
@@ -64,23 +68,30 @@ def _words_value(words: str) -> float | None:
 
 def find_quantities(text: str) -> list[Quantity]:
     """Every quantity in `text`, left to right, with its normalised value."""
-    found = []
+    return [Quantity(value, match.group(0).strip(), match.start(), match.end(), _CURRENCY.get(match.group("cur") or ""))
+            for value, match in _valued_matches(text)]
+
+
+def values(text: str) -> list[float]:
+    return [value for value, _ in _valued_matches(text)]
+
+
+def _valued_matches(text: str) -> Iterator[tuple[float, re.Match]]:
     for match in _matches(text):
-        if match.group("digits"):
-            value = float(match.group("digits").replace(",", ""))
-            if match.group("suffix"):
-                value *= _SUFFIXES[match.group("suffix").lower()]
-            elif match.group("scale"):
-                value *= _SCALES[match.group("scale").lower()]
-        elif match.group("words"):
-            if match.group("words").lower() in _SCALES:
+        digits, suffix, scale, words = match.group("digits", "suffix", "scale", "words")
+        if digits:
+            value = float(digits.replace(",", ""))
+            if suffix:
+                value *= _SUFFIXES[suffix.lower()]
+            elif scale:
+                value *= _SCALES[scale.lower()]
+        elif words:
+            if words.lower() in _SCALES:
                 continue  # a bare "million" is not a quantity
-            value = _words_value(match.group("words"))
+            value = _words_value(words)
         else:
             continue
-        currency = _CURRENCY.get(match.group("cur") or "")
-        found.append(Quantity(value, match.group(0).strip(), match.start(), match.end(), currency))
-    return found
+        yield value, match
 
 
 def _matches(text: str) -> Iterator[re.Match]:
@@ -97,7 +108,7 @@ def _matches(text: str) -> Iterator[re.Match]:
         yield from _PATTERN.finditer(text)
         return
     starts = _digit_run_starts(text)
-    for word in _WORD_LIST:
+    for word in _number_words_in(folded):
         at = folded.find(word)
         while at >= 0:
             if at == 0 or not _is_word_char(text[at - 1]):  # the pattern's \b before a number word
@@ -105,9 +116,15 @@ def _matches(text: str) -> Iterator[re.Match]:
             at = folded.find(word, at + 1)
     position = 0
     for start in sorted(starts):
-        for candidate in _prefixed_starts(text, start):
-            if candidate < position:
-                continue
+        if start < position:
+            continue
+        first = start  # a currency sign and/or a space may come first
+        before = text[start - 1] if start else ""
+        if before in _CURRENCY or before.isspace():
+            first = start - 1
+            if start >= 2 and before.isspace() and text[start - 2] in _CURRENCY:
+                first = start - 2
+        for candidate in range(max(first, position), start + 1):
             match = _PATTERN.match(text, candidate)
             if match:
                 yield match
@@ -115,27 +132,20 @@ def _matches(text: str) -> Iterator[re.Match]:
                 break
 
 
+def _number_words_in(folded: str) -> list[str]:
+    """The number words among the runs of letters of a lowercased text (one pass, instead of a search per word).
+    Letters that IGNORECASE equates with ASCII ones are already ASCII in `folded`; any other character
+    separates runs, as it cannot be part of a number word."""
+    runs = folded.encode("ascii", "replace").translate(_LETTERS_ONLY).split()
+    return [word.decode("ascii") for word in _WORD_BYTES.intersection(runs)]
+
+
 def _digit_run_starts(text: str) -> set[int]:
-    if not text.isascii():  # \d also takes other scripts' digits
-        return {m.start() for m in _DIGIT_RUN.finditer(text)}
-    digits = []
-    for digit in "0123456789":  # ten C-speed searches beat a regex scan over every character
-        at = text.find(digit)
-        while at >= 0:
-            digits.append(at)
-            at = text.find(digit, at + 1)
-    present = set(digits)
-    return {at for at in digits if at - 1 not in present}
-
-
-def _prefixed_starts(text: str, start: int) -> list[int]:
-    """Where a match whose number begins at `start` can begin: a currency sign and/or a space before it."""
-    starts = [start]
-    if start >= 1 and (text[start - 1] in _CURRENCY or text[start - 1].isspace()):
-        starts.insert(0, start - 1)
-        if start >= 2 and text[start - 2] in _CURRENCY and text[start - 1].isspace():
-            starts.insert(0, start - 2)
-    return starts
+    if not text.isascii() and any(c.isdigit() for c in set(text) if not c.isascii()):
+        return {m.start() for m in _DIGIT_RUN.finditer(text)}  # \d takes other scripts' digits too
+    # every ASCII digit as "0", anything else (one byte per character) a space: then a literal search, far
+    # faster than testing \d at every character
+    return {m.start() for m in _ZERO_RUN.finditer(text.encode("ascii", "replace").translate(_DIGITS_AS_ZERO))}
 
 
 def _is_word_char(char: str) -> bool:
@@ -151,10 +161,6 @@ def _position_preserving_lower(text: str) -> str | None:
         return None
     # IGNORECASE also takes dotless i and long s for i and s; str.lower() keeps them
     return text.lower().replace("\u0131", "i").replace("\u017f", "s")
-
-
-def values(text: str) -> list[float]:
-    return [q.value for q in find_quantities(text)]
 
 
 def same_value(a: float, b: float) -> bool:

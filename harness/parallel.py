@@ -1,10 +1,11 @@
 """Run a function over a stream of jobs on several processes, results in job order, memory bounded.
 
 Scoring is CPU-bound Python (sentence splitting, numbers, claim matching), so threads would not help;
-worker processes do. They are started only when the input turns out to be large enough to repay the
-second or so they take to start, they get their jobs as plain data (spawned, so nothing of the parent's
-state is shared by accident, on every platform), and only a few jobs per worker are in flight at once,
-so a stream of any length is scored in constant memory.
+worker processes do. They are started only once the input turns out to be large enough to repay the
+fraction of a second they take to start, they get their jobs as plain data (spawned, so nothing of the
+parent's state is shared by accident, on every platform), and the parent keeps scoring jobs itself
+whenever the workers have enough queued (while they start, for one). Only a bounded number of jobs and
+results are held at once, so a stream of any length is scored in constant memory.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from itertools import islice
 from typing import TypeVar
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
-IN_FLIGHT_PER_WORKER = 2
+QUEUED_PER_WORKER = 2  # jobs sent to a worker ahead of its results
+HELD = 64  # jobs in order between the oldest unfinished one and the newest
 
 
 def usable_cores() -> int:
@@ -30,15 +33,15 @@ def usable_cores() -> int:
 
 def ordered_map(inline: Callable[[Job], Result], in_worker: Callable[[Job], Result], jobs: Iterable[Job],
                 workers: int, inline_first: int) -> Iterator[Result]:
-    """`inline(job)` for the first `inline_first` jobs, then `in_worker(job)` on `workers` processes for the rest
-    (or `inline` again when `workers` <= 1); results in the order of `jobs`.
+    """`inline(job)` or `in_worker(job)` for every job, results in the order of `jobs`.
 
-    `in_worker` must be a module-level function that computes what `inline` computes, so that the
-    results do not depend on where a job ran.
+    The first `inline_first` jobs run here; if more follow, `workers` processes start and take jobs
+    while this process runs the ones they have no room for. `in_worker` must be a module-level function
+    that computes what `inline` computes, so that results do not depend on where a job ran.
     """
     remaining = iter(jobs)
     yield from map(inline, islice(remaining, inline_first))
-    if workers <= 1:
+    if workers < 1:
         yield from map(inline, remaining)
         return
     first = next(remaining, None)
@@ -49,15 +52,29 @@ def ordered_map(inline: Callable[[Job], Result], in_worker: Callable[[Job], Resu
 
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_leave_signals_to_the_parent)
     try:
-        pending = deque([pool.submit(in_worker, first)])
+        held: deque[Future | _Done] = deque([pool.submit(in_worker, first)])
         for job in remaining:
-            pending.append(pool.submit(in_worker, job))
-            if len(pending) >= IN_FLIGHT_PER_WORKER * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+            waiting = sum(1 for h in held if isinstance(h, Future) and not h.done())
+            held.append(pool.submit(in_worker, job) if waiting < QUEUED_PER_WORKER * workers else _Done(inline(job)))
+            while held and (held[0].done() or len(held) >= HELD):
+                yield held.popleft().result()
+        while held:
+            yield held.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Done:
+    """A result computed here, held in order among the workers' futures."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def done(self) -> bool:
+        return True
+
+    def result(self):
+        return self._value
 
 
 def _leave_signals_to_the_parent() -> None:

@@ -253,7 +253,7 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     _start_outputs(out_dir)
     write_predictions(out_dir / "predictions.jsonl", predictions, systems)
     s0 = time.perf_counter()
-    evaluation = evaluate(corpus, predictions, settings)
+    evaluation = evaluate(corpus, predictions, settings, progress=progress)
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag)

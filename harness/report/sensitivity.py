@@ -44,12 +44,13 @@ def sensitivity(results: dict, corpus: Corpus, predictions: Sequence[Prediction]
         thresholds = sorted([*thresholds, run_threshold])  # the run's own row, to read the table against
     documents = corpus.by_id()
     given = {(p.system, p.doc_id): p for p in predictions}
-    similarity = _Memo(scorer.similarity)
+    similarity = None  # fitted only if some system has claims scored
     systems = {}
     for name, system in results["systems"].items():
         docs = [d for d, entry in system["per_doc"].items() if "claims" in entry and d in documents]
         if not docs:
             continue
+        similarity = similarity or _Memo(scorer.similarity)
         rows = []
         for threshold in thresholds:
             tp = fp = fn = 0

@@ -25,7 +25,7 @@ from harness.scoring.rouge_selfcheck import SELF_CHECK_PAIRS
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 TOKENIZER_NAME = "rouge-score-default"  # lowercase, [a-z0-9]+ only: drops non-ASCII letters and symbols
-DEFAULT_CACHE_SIZE = 50_000  # normalised references kept; about 1 kB each for a 60-word summary
+DEFAULT_CACHE_SIZE = 10_000  # normalised references kept; about 1 kB each for a 60-word summary
 STEM_MEMO_SIZE = 200_000  # distinct words whose stem is remembered; about 150 bytes each
 MAX_MEMO_WORD = 40  # longer "words" (hashes, URLs run together) are stemmed but not remembered
 

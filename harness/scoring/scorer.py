@@ -143,14 +143,16 @@ class Scorer:
         ])
 
     def view(self, doc_id: str) -> GoldView:
-        """The gold view of a document, built once."""
+        """The gold view of a document; kept for a document with claims (its gold items are worth building once),
+        rebuilt for one without (cheap, and a corpus of a million summaries need not be held twice)."""
         view = self._views.get(doc_id)
         if view is None:
             doc = self.documents[doc_id]
             view = GoldView(doc.doc_id, tuple(s.text for s in doc.summaries), doc.story_text(),
                             tuple(_gold_items(doc, self._versions)) if doc.claims else (),
                             tuple(doc.excluded_text()))
-            self._views[doc_id] = view
+            if doc.claims:
+                self._views[doc_id] = view
         return view
 
     def gold_items(self, doc_id: str) -> list[GoldItem]:
