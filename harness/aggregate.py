@@ -119,38 +119,53 @@ class StreamingBootstrap:
     """95% percentile intervals of column means over a stream too long to keep: the Poisson bootstrap.
 
     Each resample weights every row by an independent Poisson(1) count instead of drawing n rows with
-    replacement (the same distribution as n grows), so a resample's weighted sums can be accumulated
-    as rows arrive and no row is kept. The weights are drawn row after row from one seeded generator, so
-    the same seed and the same rows give the same intervals. A resample that happens to weight every row
-    zero (likely only for a handful of rows) has no mean and is left out.
+    replacement (the same distribution as n grows), so its weighted sums accumulate as rows arrive and
+    no row is kept. The counts are drawn a block of rows at a time in the equivalent, cheaper form: a
+    Poisson(rows in the block) number of draws per resample, each a row picked uniformly (a sum of
+    independent Poisson counts split uniformly is exactly that). Blocks have a fixed size, so the same
+    seed and the same rows give the same intervals however the rows are handed in. A resample that
+    draws no row at all (likely only for a handful of rows) has no mean and is left out.
     """
 
     def __init__(self, n_columns: int, n_boot: int, seed: int):
-        self.n_boot = n_boot
+        self.n_boot = max(n_boot, 0)
         self._rng = np.random.default_rng(seed)
-        self._sums = np.zeros((n_columns, max(n_boot, 0)))
-        self._weights = np.zeros(max(n_boot, 0))
+        self._sums = np.zeros((n_columns, self.n_boot))
+        self._drawn = np.zeros(self.n_boot)
+        self._block = max(1, RESAMPLE_BLOCK // max(self.n_boot, 1))
+        self._waiting: list[Sequence[float]] = []
         self._rows = 0
 
     def add(self, rows: Sequence[Sequence[float]]) -> None:
         """Rows of column values, in stream order."""
         self._rows += len(rows)
-        if self.n_boot <= 0 or not len(rows):
+        if not self.n_boot:
             return
+        self._waiting.extend(rows)
+        while len(self._waiting) >= self._block:
+            self._resample(self._waiting[:self._block])
+            del self._waiting[:self._block]
+
+    def _resample(self, rows: Sequence[Sequence[float]]) -> None:
         values = np.asarray(rows, dtype=np.float64)
-        step = max(1, RESAMPLE_BLOCK // self.n_boot)
-        for start in range(0, len(values), step):
-            block = values[start:start + step]
-            weights = self._rng.poisson(1.0, size=(len(block), self.n_boot)).astype(np.float64)
-            self._weights += weights.sum(axis=0)
-            for k in range(values.shape[1]):
-                self._sums[k] += (weights * block[:, k:k + 1]).sum(axis=0)
+        drawn = self._rng.poisson(len(values), size=self.n_boot)  # rows drawn per resample
+        picks = self._rng.integers(0, len(values), size=int(drawn.sum()))  # resample after resample
+        self._drawn += drawn
+        filled = drawn > 0
+        if not filled.any():
+            return
+        starts = (np.cumsum(drawn) - drawn)[filled]
+        for k in range(values.shape[1]):
+            self._sums[k, filled] += np.add.reduceat(values[picks, k], starts)
 
     def intervals(self) -> list[list[float] | None]:
-        drawn = self._weights > 0
+        if self._waiting:
+            self._resample(self._waiting)
+            self._waiting = []
+        drawn = self._drawn > 0
         if self._rows < 2 or not drawn.any():
             return [None] * len(self._sums)
-        return [percentile_interval(sums[drawn] / self._weights[drawn]) for sums in self._sums]
+        return [percentile_interval(sums[drawn] / self._drawn[drawn]) for sums in self._sums]
 
 
 # --------------------------------------------------------------------------- one system's documents

@@ -239,7 +239,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     predictions = iter_predictions(args.predictions, corpus.by_id(), args.system)
     if args.out:  # the report shows every prediction; without it, predictions are scored as they are read
         predictions = list(predictions)
-    evaluation = evaluate(corpus, predictions, settings, jobs=args.jobs, progress=not args.no_progress)
+    from harness.parallel import usable_cores
+
+    evaluation = evaluate(corpus, predictions, settings, jobs=args.jobs or usable_cores(),
+                          progress=not args.no_progress)
     if args.out:
         from harness.history import record_run
         from harness.report.write import write_outputs
@@ -331,8 +334,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_run_config(args.config)
     out = args.out or Path("results") / config.name
+    from harness.parallel import usable_cores
+
     result = run(config, out, None if args.no_cache else args.cache_dir, fail_fast=args.fail_fast,
-                 progress=not args.no_progress, tag=args.tag, history_db=args.db)
+                 progress=not args.no_progress, tag=args.tag, history_db=args.db, jobs=usable_cores())
     print_leaderboard(result.evaluation.results)
     manifest = result.manifest
     n_failed = manifest["failures"]["count"]

@@ -16,7 +16,7 @@ from typing import IO
 
 from harness.aggregate import SystemScores
 from harness.io import Members, dump_json
-from harness.parallel import ordered_map, usable_cores
+from harness.parallel import ordered_map
 from harness.records import Corpus, Prediction
 from harness.scoring.scorer import DocScore, DocScorer, GoldView, Scorer, ScoreSettings
 
@@ -70,14 +70,15 @@ class Evaluation:
 
 
 def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreSettings = ScoreSettings(),
-             scorer: Scorer | None = None, *, jobs: int | None = None, progress: bool = False) -> Evaluation:
+             scorer: Scorer | None = None, *, jobs: int = 1, progress: bool = False) -> Evaluation:
     """Score `predictions` (read lazily, in order) against `corpus`.
 
-    `jobs`: processes to score on, this one included (default: one per usable core, once the input is
-    large enough to repay starting them); the results do not depend on it.
+    `jobs`: processes to score on, this one included; beyond one, worker processes start once the input
+    is large enough to repay starting them (spawned: a calling script needs the usual
+    `if __name__ == "__main__":` guard). The results do not depend on it.
     """
     scorer = scorer or Scorer(corpus, settings)
-    workers = (usable_cores() if jobs is None else jobs) - 1  # this process scores too
+    workers = jobs - 1  # this process scores too
     systems: dict[str, SystemScores] = {}
     given: dict[str, _Given] = {}
     with _progress_bar(progress) as bar:
@@ -172,8 +173,9 @@ def run_in_worker(job: ScoreJob) -> list[DocScore]:
 def _progress_bar(enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(desc="scoring", unit=" predictions", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
-                mininterval=0.5)
+    # on a terminal only: piped or logged stderr keeps to messages (a bad line is one line)
+    return tqdm(desc="scoring", unit=" predictions", file=sys.stderr, disable=not (enabled and sys.stderr.isatty()),
+                dynamic_ncols=True, mininterval=0.5)
 
 
 def decision_log(doc_scores: list[DocScore], predictions: dict[tuple[str, str], Prediction]) -> list[dict]:

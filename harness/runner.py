@@ -205,10 +205,11 @@ def predict(system: System, doc: Document, cache: Cache | None) -> Prediction:
 
 def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/harness"), fail_fast: bool = False,
         progress: bool = True, log: Callable[[str], None] | None = None, tag: str | None = None,
-        history_db: Path | None = None) -> RunResult:
+        history_db: Path | None = None, jobs: int = 1) -> RunResult:
     """Run every system on every document, write predictions.jsonl and results.json, return the evaluation.
 
-    `tag` (a release label) goes into the manifest, so `harness history import` restores it.
+    `tag` (a release label) goes into the manifest, so `harness history import` restores it. `jobs`: processes
+    to score on (harness.evaluate.evaluate).
     """
     from harness.evaluate import evaluate
 
@@ -253,7 +254,7 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     _start_outputs(out_dir)
     write_predictions(out_dir / "predictions.jsonl", predictions, systems)
     s0 = time.perf_counter()
-    evaluation = evaluate(corpus, predictions, settings, progress=progress)
+    evaluation = evaluate(corpus, predictions, settings, jobs=jobs, progress=progress)
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag)

@@ -107,10 +107,10 @@ def test_paired_bootstrap_equals_the_full_matrix(block):
 
 
 def test_streamed_intervals_depend_on_seed_and_rows_not_on_chunking(monkeypatch):
+    monkeypatch.setattr(aggregate, "RESAMPLE_BLOCK", 400 * 30)  # blocks of 30 rows, none aligned with the pieces
     rows = np.random.default_rng(8).random((500, 2)).tolist()
     whole = aggregate.StreamingBootstrap(2, 400, 5)
     whole.add(rows)
-    monkeypatch.setattr(aggregate, "RESAMPLE_BLOCK", 400 * 3)  # three rows per block of weights
     pieces = aggregate.StreamingBootstrap(2, 400, 5)
     for start in range(0, 500, 7):
         pieces.add(rows[start:start + 7])

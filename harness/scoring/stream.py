@@ -120,8 +120,9 @@ def score_stream(path: Path, out: Path | None = None, use_stemmer: bool = True, 
 def _progress_bar(enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(desc="scoring", unit=" pairs", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
-                mininterval=0.5)
+    # on a terminal only: piped or logged stderr keeps to messages (a bad line is one line)
+    return tqdm(desc="scoring", unit=" pairs", file=sys.stderr, disable=not (enabled and sys.stderr.isatty()),
+                dynamic_ncols=True, mininterval=0.5)
 
 
 def score_chunk(scorer: RougeScorer, chunk: list[PairLine]) -> list[dict[str, Score]]:
