@@ -269,6 +269,8 @@ def _score_pairs(args: argparse.Namespace) -> int:
 
     if args.gold:
         raise UserError("--gold does not apply to --pairs (each line carries its own references)", field="--gold")
+    if args.tag:
+        raise UserError("--tag does not apply to --pairs (a pairs run is not recorded in the history)", field="--tag")
     settings = settings_from(args)
     if args.out:
         (args.out / "results.json").unlink(missing_ok=True)  # a folder holding results.json is one complete run

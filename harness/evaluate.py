@@ -21,6 +21,7 @@ from harness.records import Corpus, Prediction
 from harness.scoring.scorer import DocScore, DocScorer, GoldView, Scorer, ScoreSettings
 
 CHUNK = 128  # predictions per job
+CHUNK_CLAIMS = 1024  # or fewer predictions, when they hold this many claims
 PARALLEL_FROM = 16  # jobs scored in this process before worker processes start (about 2,000 predictions)
 
 
@@ -141,12 +142,15 @@ def _scores(scorer: Scorer, predictions: Iterable[Prediction], workers: int) -> 
 
 
 def _jobs(scorer: Scorer, predictions: Iterable[Prediction]) -> Iterator[ScoreJob]:
+    """Chunks of CHUNK predictions, or fewer when they carry many claims (matching is the costly part)."""
     chunk: list[Prediction] = []
+    claims = 0
     for p in predictions:
         chunk.append(p)
-        if len(chunk) == CHUNK:
+        claims += len(p.claims or ())
+        if len(chunk) == CHUNK or claims >= CHUNK_CLAIMS:
             yield _job(scorer, chunk)
-            chunk = []
+            chunk, claims = [], 0
     if chunk:
         yield _job(scorer, chunk)
 

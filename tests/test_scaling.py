@@ -23,6 +23,7 @@ from harness.evaluate import evaluate
 from harness.records import PredictedClaim, Prediction
 from harness.scoring.rouge import ROUGE_TYPES
 from harness.scoring.scorer import Scorer, ScoreSettings, make_similarity, similarity_name
+from tests.conftest import run_cli
 
 # --------------------------------------------------------------------------- the loops the bootstrap replaced
 
@@ -231,3 +232,12 @@ def test_pairs_mode_refuses_a_gold(tmp_path, capsys):
     assert cli_main(["score", "--pairs", str(path), "--gold", str(path)]) == 2
     assert capsys.readouterr().err.strip() == "harness: error: --gold: --gold does not apply to --pairs (each line " \
                                               "carries its own references)"
+
+
+def test_no_progress_also_silences_the_datasets_library(tmp_path):
+    """`gold export --format hf` saves through datasets, which draws its own progress bars on stderr."""
+    quiet = run_cli("gold", "export", "--format", "hf", str(tmp_path / "quiet"), "--no-progress")
+    loud = run_cli("gold", "export", "--format", "hf", str(tmp_path / "loud"))
+    assert quiet.returncode == loud.returncode == 0, quiet.stderr + loud.stderr
+    assert "examples/s" in loud.stderr  # the bar is there without the flag
+    assert quiet.stderr == ""
