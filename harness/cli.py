@@ -11,10 +11,13 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from harness.errors import UserError
 
+DATASETS_BARS = "HF_DATASETS_DISABLE_PROGRESS_BARS"
 EXIT_CODES = ("exit codes: 0 ok; 1 regression found (compare only); 2 bad input, usage error or failed validation; "
               "130 interrupted (Ctrl-C), 143 terminated (SIGTERM): work already done is kept")
 
@@ -101,13 +104,27 @@ def _progress_option(p: argparse.ArgumentParser) -> None:
                    help="no progress bars on stderr (also silences those of the datasets library)")
 
 
-def _quiet_progress() -> None:
-    """--no-progress: the datasets library draws its own bars (loading a corpus, exporting the gold)."""
+@contextmanager
+def _quiet_progress(quiet: bool) -> Iterator[None]:
+    """--no-progress: the datasets library draws its own bars (loading a corpus, exporting the gold). The variable
+    it reads is set for the command only, so that main, called in a process that goes on, leaks no setting
+    into later commands or child processes (datasets itself keeps what it read on import)."""
+    if not quiet:
+        yield
+        return
     import os
 
-    os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"  # read when datasets is first imported
+    previous = os.environ.get(DATASETS_BARS)
+    os.environ[DATASETS_BARS] = "1"  # read when datasets is first imported
     if "datasets" in sys.modules:
         sys.modules["datasets"].disable_progress_bars()
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[DATASETS_BARS]
+        else:
+            os.environ[DATASETS_BARS] = previous
 
 
 def _history_options(p: argparse.ArgumentParser) -> None:
@@ -423,12 +440,11 @@ def main(argv: list[str] | None = None) -> int:
         received.append(signal.Signals(signum).name)
         raise Stopped()
 
-    if getattr(args, "no_progress", False):
-        _quiet_progress()
     previous = _install_handlers(stop)
     try:
         try:
-            return COMMANDS[args.command](args)
+            with _quiet_progress(getattr(args, "no_progress", False)):
+                return COMMANDS[args.command](args)
         finally:
             _restore_handlers(previous)
     except UserError as err:
