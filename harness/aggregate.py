@@ -183,15 +183,28 @@ class SystemScores:
         self._summary_rest: list[tuple[CoverageCounts | None, int, int]] = []  # coverage, numbers faithful, stated
         self._ordered: list[int] | None = []
 
+    @staticmethod
+    def row(score: DocScore) -> tuple:
+        """A document's score as plain values: what SystemScores keeps, and cheap to send between processes
+        (a DocScore's nested records take several times longer to unpickle than to compute the rest)."""
+        s = score.summary
+        if s is None:
+            return score.doc_id, score.system, None, None, 0, 0, score.claims, score.failure
+        rouge = tuple(x for t in ROUGE_TYPES for x in (s.rouge[t].precision, s.rouge[t].recall, s.rouge[t].fmeasure))
+        return score.doc_id, score.system, rouge, s.coverage, s.numbers_faithful, s.numbers_stated, score.claims, \
+            score.failure
+
     def add(self, score: DocScore) -> None:
-        row = -1
-        if score.summary is not None:
-            row = len(self._summary_rest)
-            rouge = score.summary.rouge
-            self._rouge.extend([x for t in ROUGE_TYPES for x in (rouge[t].precision, rouge[t].recall, rouge[t].fmeasure)])
-            self._summary_rest.append((score.summary.coverage, score.summary.numbers_faithful,
-                                       score.summary.numbers_stated))
-        self._docs.append((score.doc_id, row, score.claims, score.failure))
+        self.add_row(self.row(score))
+
+    def add_row(self, row: tuple) -> None:
+        doc_id, _, rouge, coverage, faithful, stated, claims, failure = row
+        summary_row = -1
+        if rouge is not None:
+            summary_row = len(self._summary_rest)
+            self._rouge.extend(rouge)
+            self._summary_rest.append((coverage, faithful, stated))
+        self._docs.append((doc_id, summary_row, claims, failure))
         self._ordered = None
 
     def __len__(self) -> int:

@@ -83,14 +83,14 @@ def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreS
     systems: dict[str, SystemScores] = {}
     given: dict[str, _Given] = {}
     with _progress_bar(progress) as bar:
-        for score in _scores(scorer, _noting(predictions, given, corpus), workers):
-            systems.setdefault(score.system, SystemScores()).add(score)
+        for row in _rows(scorer, _noting(predictions, given, corpus), workers):
+            systems.setdefault(row[1], SystemScores()).add_row(row)
             bar.update(1)
         missing = {name: [d.doc_id for d in sorted(corpus.documents, key=lambda d: d.doc_id) if d.doc_id not in g.docs]
                    for name, g in given.items()}
         empties = (_empty(doc_id, name, given[name]) for name in sorted(missing) for doc_id in missing[name])
-        for score in _scores(scorer, empties, workers):
-            systems[score.system].add(score)
+        for row in _rows(scorer, empties, workers):
+            systems[row[1]].add_row(row)
             bar.update(1)
     return Evaluation(scorer.signature(), corpus.sha256, len(corpus.documents), dict(sorted(systems.items())),
                       {name: missing[name] for name in sorted(missing)}, settings, scorer)
@@ -129,16 +129,17 @@ class ScoreJob:
     settings: ScoreSettings
     similarity: object = None
 
-    def run(self, doc_scorer: DocScorer) -> list[DocScore]:
-        return [doc_scorer.score(self.views[i], p, self.similarity) for i, p in self.items]
+    def run(self, doc_scorer: DocScorer) -> list[tuple]:
+        """The predictions' scores as SystemScores rows."""
+        return [SystemScores.row(doc_scorer.score(self.views[i], p, self.similarity)) for i, p in self.items]
 
 
-def _scores(scorer: Scorer, predictions: Iterable[Prediction], workers: int) -> Iterator[DocScore]:
+def _rows(scorer: Scorer, predictions: Iterable[Prediction], workers: int) -> Iterator[tuple]:
     if scorer.settings.matcher != "lexical":
         workers = 0  # the embedding model is loaded once, in this process
     run_here = lambda job: job.run(scorer.doc_scorer)  # noqa: E731
-    for scores in ordered_map(run_here, run_in_worker, _jobs(scorer, predictions), workers, PARALLEL_FROM):
-        yield from scores
+    for rows in ordered_map(run_here, run_in_worker, _jobs(scorer, predictions), workers, PARALLEL_FROM):
+        yield from rows
 
 
 def _jobs(scorer: Scorer, predictions: Iterable[Prediction]) -> Iterator[ScoreJob]:
@@ -167,7 +168,7 @@ def _job(scorer: Scorer, chunk: list[Prediction]) -> ScoreJob:
 _WORKER_SCORERS: dict[ScoreSettings, DocScorer] = {}  # in a worker process: one DocScorer per settings, reused
 
 
-def run_in_worker(job: ScoreJob) -> list[DocScore]:
+def run_in_worker(job: ScoreJob) -> list[tuple]:
     doc_scorer = _WORKER_SCORERS.get(job.settings)
     if doc_scorer is None:
         doc_scorer = _WORKER_SCORERS[job.settings] = DocScorer(job.settings)
