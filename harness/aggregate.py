@@ -155,8 +155,8 @@ class StreamingBootstrap:
         if not filled.any():
             return
         starts = (np.cumsum(drawn) - drawn)[filled]
-        for k in range(values.shape[1]):
-            self._sums[k, filled] += np.add.reduceat(values[picks, k], starts)
+        for k, column in enumerate(np.ascontiguousarray(values.T)):
+            self._sums[k, filled] += np.add.reduceat(column[picks], starts)
 
     def intervals(self) -> list[list[float] | None]:
         if self._waiting:

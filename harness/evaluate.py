@@ -86,8 +86,8 @@ def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreS
         for row in _rows(scorer, _noting(predictions, given, corpus), workers):
             systems.setdefault(row[1], SystemScores()).add_row(row)
             bar.update(1)
-        missing = {name: [d.doc_id for d in sorted(corpus.documents, key=lambda d: d.doc_id) if d.doc_id not in g.docs]
-                   for name, g in given.items()}
+        doc_ids = sorted(d.doc_id for d in corpus.documents)
+        missing = {name: [d for d in doc_ids if d not in g.docs] for name, g in given.items()}
         empties = (_empty(doc_id, name, given[name]) for name in sorted(missing) for doc_id in missing[name])
         for row in _rows(scorer, empties, workers):
             systems[row[1]].add_row(row)
