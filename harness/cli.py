@@ -247,19 +247,22 @@ def cmd_score(args: argparse.Namespace) -> int:
         raise UserError(f"must be a whole number >= 1, got {args.jobs}", field="--jobs")
     if args.pairs:
         return _score_pairs(args)
+    from functools import partial
+
     from harness import gold
-    from harness.evaluate import evaluate
+    from harness.evaluate import evaluate, worker_scorer
+    from harness.parallel import Workers, usable_cores
     from harness.predictions import iter_predictions
 
-    corpus, _ = gold.load(args.gold)
     settings = settings_from(args)
-    predictions = iter_predictions(args.predictions, corpus.by_id(), args.system)
-    if args.out:  # the report shows every prediction; without it, predictions are scored as they are read
-        predictions = list(predictions)
-    from harness.parallel import usable_cores
-
-    evaluation = evaluate(corpus, predictions, settings, jobs=args.jobs or usable_cores(),
-                          progress=not args.no_progress)
+    with Workers((args.jobs or usable_cores()) - 1, partial(worker_scorer, settings)) as workers:
+        if _file_size(args.predictions) >= WORKERS_AT_ONCE_FROM:
+            workers.start()  # they start up while the gold is read
+        corpus, _ = gold.load(args.gold)
+        predictions = iter_predictions(args.predictions, corpus.by_id(), args.system)
+        if args.out:  # the report shows every prediction; without it, predictions are scored as they are read
+            predictions = list(predictions)
+        evaluation = evaluate(corpus, predictions, settings, workers=workers, progress=not args.no_progress)
     if args.out:
         from harness.history import record_run
         from harness.report.write import write_outputs
@@ -277,6 +280,16 @@ def cmd_score(args: argparse.Namespace) -> int:
     else:
         print_leaderboard(evaluation.overview())
     return 0
+
+
+WORKERS_AT_ONCE_FROM = 2 * 2**20  # bytes of predictions (some 4,000 summaries): worth starting workers at once
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # reading it will say what is wrong, in one line
+        return 0
 
 
 def _score_pairs(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from typing import IO
 
 from harness.aggregate import SystemScores
 from harness.io import Members, dump_json
-from harness.parallel import ordered_map
+from harness.parallel import Workers, ordered_map
 from harness.records import Corpus, Prediction
 from harness.scoring.scorer import DocScore, DocScorer, GoldView, Scorer, ScoreSettings
 
@@ -71,15 +71,14 @@ class Evaluation:
 
 
 def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreSettings = ScoreSettings(),
-             scorer: Scorer | None = None, *, jobs: int = 1, progress: bool = False) -> Evaluation:
+             scorer: Scorer | None = None, *, workers: Workers | None = None, progress: bool = False) -> Evaluation:
     """Score `predictions` (read lazily, in order) against `corpus`.
 
-    `jobs`: processes to score on, this one included; beyond one, worker processes start once the input
-    is large enough to repay starting them (spawned: a calling script needs the usual
-    `if __name__ == "__main__":` guard). The results do not depend on it.
+    `workers`: processes that score alongside this one (harness.parallel.Workers, spawned: a calling script
+    needs the usual `if __name__ == "__main__":` guard); the results do not depend on them.
     """
     scorer = scorer or Scorer(corpus, settings)
-    workers = jobs - 1  # this process scores too
+    workers = workers or Workers()
     systems: dict[str, SystemScores] = {}
     given: dict[str, _Given] = {}
     with _progress_bar(progress) as bar:
@@ -134,9 +133,9 @@ class ScoreJob:
         return [SystemScores.row(doc_scorer.score(self.views[i], p, self.similarity)) for i, p in self.items]
 
 
-def _rows(scorer: Scorer, predictions: Iterable[Prediction], workers: int) -> Iterator[tuple]:
+def _rows(scorer: Scorer, predictions: Iterable[Prediction], workers: Workers) -> Iterator[tuple]:
     if scorer.settings.matcher != "lexical":
-        workers = 0  # the embedding model is loaded once, in this process
+        workers = Workers()  # the embedding model is loaded once, in this process
     run_here = lambda job: job.run(scorer.doc_scorer)  # noqa: E731
     for rows in ordered_map(run_here, run_in_worker, _jobs(scorer, predictions), workers, PARALLEL_FROM):
         yield from rows
@@ -169,10 +168,15 @@ _WORKER_SCORERS: dict[ScoreSettings, DocScorer] = {}  # in a worker process: one
 
 
 def run_in_worker(job: ScoreJob) -> list[tuple]:
-    doc_scorer = _WORKER_SCORERS.get(job.settings)
+    return job.run(worker_scorer(job.settings))
+
+
+def worker_scorer(settings: ScoreSettings) -> DocScorer:
+    """This worker process's DocScorer for `settings` (also the warm-up: imports and ROUGE self-check)."""
+    doc_scorer = _WORKER_SCORERS.get(settings)
     if doc_scorer is None:
-        doc_scorer = _WORKER_SCORERS[job.settings] = DocScorer(job.settings)
-    return job.run(doc_scorer)
+        doc_scorer = _WORKER_SCORERS[settings] = DocScorer(settings)
+    return doc_scorer
 
 
 def _progress_bar(enabled: bool):

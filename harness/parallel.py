@@ -1,11 +1,12 @@
 """Run a function over a stream of jobs on several processes, results in job order, memory bounded.
 
 Scoring is CPU-bound Python (sentence splitting, numbers, claim matching), so threads would not help;
-worker processes do. They are started only once the input turns out to be large enough to repay the
-fraction of a second they take to start, they get their jobs as plain data (spawned, so nothing of the
-parent's state is shared by accident, on every platform), and the parent keeps scoring jobs itself
-whenever the workers have enough queued (while they start, for one). Only a bounded number of jobs and
-results are held at once, so a stream of any length is scored in constant memory.
+worker processes do. They start when the input turns out to be large enough to repay the fraction of a
+second they take to start, or at once when it is known to be (they then start up while this process
+reads its input). They get their jobs as plain data (spawned, so nothing of the parent's state is
+shared by accident, on every platform), and this process keeps scoring jobs itself whenever the
+workers have enough queued. Only a bounded number of jobs and results are held at once, so a stream of
+any length is scored in constant memory.
 """
 
 from __future__ import annotations
@@ -31,37 +32,71 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+class Workers:
+    """Up to `count` worker processes, started on first need or by `start()`; a context manager that ends them.
+
+    `warm_up` (picklable, no arguments) runs once in each worker as it starts: imports and set-up done
+    before the first job arrives.
+    """
+
+    def __init__(self, count: int = 0, warm_up: Callable[[], object] | None = None):
+        self.count = max(count, 0)
+        self._warm_up = warm_up
+        self._pool = None
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def start(self):
+        if self._pool is None and self.count:
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
+            self._pool = ProcessPoolExecutor(self.count, mp_context=get_context("spawn"),
+                                             initializer=_leave_signals_to_the_parent)
+            for _ in range(self.count):  # one submission each starts them all, now
+                self._pool.submit(self._warm_up or os.getpid)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def ordered_map(inline: Callable[[Job], Result], in_worker: Callable[[Job], Result], jobs: Iterable[Job],
-                workers: int, inline_first: int) -> Iterator[Result]:
+                workers: Workers, inline_first: int) -> Iterator[Result]:
     """`inline(job)` or `in_worker(job)` for every job, results in the order of `jobs`.
 
-    The first `inline_first` jobs run here; if more follow, `workers` processes start and take jobs
-    while this process runs the ones they have no room for. `in_worker` must be a module-level function
-    that computes what `inline` computes, so that results do not depend on where a job ran.
+    Unless the workers are already started, the first `inline_first` jobs run here and the workers start
+    only if more follow. `in_worker` must be a module-level function that computes what `inline`
+    computes, so that results do not depend on where a job ran.
     """
     remaining = iter(jobs)
-    yield from map(inline, islice(remaining, inline_first))
-    if workers < 1:
+    if not workers.count:
         yield from map(inline, remaining)
         return
+    if not workers.started:
+        yield from map(inline, islice(remaining, inline_first))
     first = next(remaining, None)
     if first is None:
         return
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_leave_signals_to_the_parent)
-    try:
-        held: deque[Future | _Done] = deque([pool.submit(in_worker, first)])
-        for job in remaining:
-            waiting = sum(1 for h in held if isinstance(h, Future) and not h.done())
-            held.append(pool.submit(in_worker, job) if waiting < QUEUED_PER_WORKER * workers else _Done(inline(job)))
-            while held and (held[0].done() or len(held) >= HELD):
-                yield held.popleft().result()
-        while held:
+    pool = workers.start()
+    held: deque[Future | _Done] = deque([pool.submit(in_worker, first)])
+    for job in remaining:
+        waiting = sum(1 for h in held if isinstance(h, Future) and not h.done())
+        held.append(pool.submit(in_worker, job) if waiting < QUEUED_PER_WORKER * workers.count else _Done(inline(job)))
+        while held and (held[0].done() or len(held) >= HELD):
             yield held.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    while held:
+        yield held.popleft().result()
 
 
 class _Done:

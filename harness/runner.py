@@ -212,6 +212,7 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     to score on (harness.evaluate.evaluate).
     """
     from harness.evaluate import evaluate
+    from harness.parallel import Workers
 
     log = log or (lambda message: print(message, file=sys.stderr))
     started_at, t0 = _now(), time.perf_counter()
@@ -254,7 +255,8 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     _start_outputs(out_dir)
     write_predictions(out_dir / "predictions.jsonl", predictions, systems)
     s0 = time.perf_counter()
-    evaluation = evaluate(corpus, predictions, settings, jobs=jobs, progress=progress)
+    with Workers(jobs - 1) as workers:
+        evaluation = evaluate(corpus, predictions, settings, workers=workers, progress=progress)
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag)

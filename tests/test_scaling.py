@@ -7,6 +7,7 @@ finder's targeted scan against the pattern's full scan; the streamed pairs mode 
 
 import json
 import re
+from functools import partial
 import subprocess
 import sys
 from statistics import fmean
@@ -19,7 +20,8 @@ from rouge_score import rouge_scorer
 
 from harness import aggregate, evaluate as evaluate_module, numbers
 from harness.cli import main as cli_main
-from harness.evaluate import evaluate
+from harness.evaluate import evaluate, worker_scorer
+from harness.parallel import Workers
 from harness.records import PredictedClaim, Prediction
 from harness.scoring.rouge import ROUGE_TYPES
 from harness.scoring.scorer import Scorer, ScoreSettings, make_similarity, similarity_name
@@ -133,8 +135,9 @@ def test_streamed_intervals_of_a_constant_are_that_constant():
 # --------------------------------------------------------------------------- one process or several
 
 
-def test_several_processes_give_exactly_the_results_of_one(corpus, monkeypatch):
-    """Scored on two worker processes from the first chunk on: the same result object, bit for bit."""
+@pytest.mark.parametrize("started_first", [False, True], ids=["started-on-need", "started-up-front"])
+def test_several_processes_give_exactly_the_results_of_one(corpus, monkeypatch, started_first):
+    """Scored with a worker process from the first chunk on: the same result object, bit for bit."""
     predictions = []
     for k in range(7):
         for doc in corpus.documents:
@@ -145,8 +148,12 @@ def test_several_processes_give_exactly_the_results_of_one(corpus, monkeypatch):
     settings_ = ScoreSettings(bootstrap=200)
     monkeypatch.setattr(evaluate_module, "CHUNK", 4)
     monkeypatch.setattr(evaluate_module, "PARALLEL_FROM", 0)
-    one = evaluate(corpus, predictions, settings_, jobs=1).results
-    two = evaluate(corpus, predictions, settings_, jobs=2).results
+    one = evaluate(corpus, predictions, settings_).results
+    with Workers(1, partial(worker_scorer, settings_)) as worker:
+        if started_first:
+            worker.start()
+        two = evaluate(corpus, predictions, settings_, workers=worker).results
+        assert worker.started
     assert json.dumps(two, sort_keys=True) == json.dumps(one, sort_keys=True)
     assert one["systems"]["system-1"]["claims"]["tp"] > 0 and one["systems"]["system-0"]["claims"] is None
 
