@@ -170,9 +170,6 @@ class Scorer:
         similarity = self.similarity if self.needs_similarity(prediction) else None
         return self.doc_scorer.score(self.view(prediction.doc_id), prediction, similarity)
 
-    def score_summary(self, doc: Document, summary: str) -> SummaryScore:
-        return self.doc_scorer.score_summary(self.view(doc.doc_id), summary)
-
 
 _LEXICAL, _EMBEDDING = "lexical(tfidf-gold+dice)", "embedding(all-MiniLM-L6-v2)"
 SIMILARITY_NAMES = {"lexical": _LEXICAL, "embedding": _EMBEDDING, "hybrid": f"hybrid({_LEXICAL}+{_EMBEDDING})"}
