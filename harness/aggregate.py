@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness.scoring.rouge import ROUGE_TYPES, Score
+from harness.scoring.jobs import score_row
 from harness.scoring.scorer import DocScore, SummaryScore
 
 if TYPE_CHECKING:
@@ -183,21 +184,11 @@ class SystemScores:
         self._summary_rest: list[tuple[CoverageCounts | None, int, int]] = []  # coverage, numbers faithful, stated
         self._ordered: list[int] | None = []
 
-    @staticmethod
-    def row(score: DocScore) -> tuple:
-        """A document's score as plain values: what SystemScores keeps, and cheap to send between processes
-        (a DocScore's nested records take several times longer to unpickle than to compute the rest)."""
-        s = score.summary
-        if s is None:
-            return score.doc_id, score.system, None, None, 0, 0, score.claims, score.failure
-        rouge = tuple(x for t in ROUGE_TYPES for x in (s.rouge[t].precision, s.rouge[t].recall, s.rouge[t].fmeasure))
-        return score.doc_id, score.system, rouge, s.coverage, s.numbers_faithful, s.numbers_stated, score.claims, \
-            score.failure
-
     def add(self, score: DocScore) -> None:
-        self.add_row(self.row(score))
+        self.add_row(score_row(score))
 
     def add_row(self, row: tuple) -> None:
+        """A harness.scoring.jobs.score_row row."""
         doc_id, _, rouge, coverage, faithful, stated, claims, failure = row
         summary_row = -1
         if rouge is not None:

@@ -250,9 +250,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     from functools import partial
 
     from harness import gold
-    from harness.evaluate import evaluate, worker_scorer
+    from harness.evaluate import evaluate
     from harness.parallel import Workers, usable_cores
     from harness.predictions import iter_predictions
+    from harness.scoring.jobs import worker_scorer
 
     settings = settings_from(args)
     with Workers((args.jobs or usable_cores()) - 1, partial(worker_scorer, settings)) as workers:

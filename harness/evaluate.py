@@ -18,7 +18,8 @@ from harness.aggregate import SystemScores
 from harness.io import Members, dump_json
 from harness.parallel import Workers, ordered_map
 from harness.records import Corpus, Prediction
-from harness.scoring.scorer import DocScore, DocScorer, GoldView, Scorer, ScoreSettings
+from harness.scoring.jobs import ScoreJob, run_in_worker
+from harness.scoring.scorer import DocScore, Scorer, ScoreSettings
 
 CHUNK = 128  # predictions per job
 CHUNK_CLAIMS = 1024  # or fewer predictions, when they hold this many claims
@@ -119,20 +120,6 @@ def _empty(doc_id: str, system: str, given: _Given) -> Prediction:
     return Prediction(doc_id, system, "" if given.summary else None, () if given.claims else None, "missing prediction")
 
 
-@dataclass(frozen=True)
-class ScoreJob:
-    """A chunk of predictions with the gold views they need, and the claim similarity if they match claims."""
-
-    views: tuple[GoldView, ...]
-    items: tuple[tuple[int, Prediction], ...]  # (index into views, prediction)
-    settings: ScoreSettings
-    similarity: object = None
-
-    def run(self, doc_scorer: DocScorer) -> list[tuple]:
-        """The predictions' scores as SystemScores rows."""
-        return [SystemScores.row(doc_scorer.score(self.views[i], p, self.similarity)) for i, p in self.items]
-
-
 def _rows(scorer: Scorer, predictions: Iterable[Prediction], workers: Workers) -> Iterator[tuple]:
     if scorer.settings.matcher != "lexical":
         workers = Workers()  # the embedding model is loaded once, in this process
@@ -162,21 +149,6 @@ def _job(scorer: Scorer, chunk: list[Prediction]) -> ScoreJob:
     items = tuple((slots[p.doc_id], replace(p, meta={}) if p.meta else p) for p in chunk)  # meta: not scored
     similarity = scorer.similarity if any(scorer.needs_similarity(p) for p in chunk) else None
     return ScoreJob(tuple(scorer.view(doc_id) for doc_id in slots), items, scorer.settings, similarity)
-
-
-_WORKER_SCORERS: dict[ScoreSettings, DocScorer] = {}  # in a worker process: one DocScorer per settings, reused
-
-
-def run_in_worker(job: ScoreJob) -> list[tuple]:
-    return job.run(worker_scorer(job.settings))
-
-
-def worker_scorer(settings: ScoreSettings) -> DocScorer:
-    """This worker process's DocScorer for `settings` (also the warm-up: imports and ROUGE self-check)."""
-    doc_scorer = _WORKER_SCORERS.get(settings)
-    if doc_scorer is None:
-        doc_scorer = _WORKER_SCORERS[settings] = DocScorer(settings)
-    return doc_scorer
 
 
 def _progress_bar(enabled: bool):

@@ -20,7 +20,8 @@ from rouge_score import rouge_scorer
 
 from harness import aggregate, evaluate as evaluate_module, numbers
 from harness.cli import main as cli_main
-from harness.evaluate import evaluate, worker_scorer
+from harness.evaluate import evaluate
+from harness.scoring.jobs import worker_scorer
 from harness.parallel import Workers
 from harness.records import PredictedClaim, Prediction
 from harness.scoring.rouge import ROUGE_TYPES
