@@ -24,7 +24,7 @@ class ScoreJob:
     similarity: object = None
 
     def run(self, doc_scorer: DocScorer) -> list[tuple]:
-        return [score_row(doc_scorer.score(self.views[i], p, self.similarity)) for i, p in self.items]
+        return [score_row(s) for s in doc_scorer.score_many([(self.views[i], p) for i, p in self.items], self.similarity)]
 
 
 def score_row(score: DocScore) -> tuple:

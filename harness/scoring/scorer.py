@@ -7,6 +7,7 @@ are computed once and reused (a source document is shared by every system scored
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -62,19 +63,30 @@ class DocScorer:
         self._source_numbers: dict[str, list[float]] = {}
 
     def score(self, view: GoldView, prediction: Prediction, similarity=None) -> DocScore:
-        summary = None
-        if view.references and (prediction.summary is not None or prediction.claims is None):
-            summary = self.score_summary(view, prediction.summary or "")
-        claims = None
-        if view.gold and (prediction.claims is not None or prediction.summary is None):
-            if similarity is None:
-                raise ValueError("scoring claims needs the corpus's claim similarity")
-            claims = self.score_claims(view, [c.text for c in prediction.claims or ()], similarity)
-        return DocScore(view.doc_id, prediction.system, summary, claims, prediction.failure)
+        return self.score_many([(view, prediction)], similarity)[0]
 
-    def score_summary(self, view: GoldView, summary: str) -> SummaryScore:
-        sentences = split_sentences(summary) if summary.strip() else []
-        rouge = self.rouge.score_multi([one_sentence_per_line(r) for r in view.references], "\n".join(sentences))
+    def score_many(self, items: Sequence[tuple[GoldView, Prediction]], similarity=None) -> list[DocScore]:
+        """Each prediction against its view. ROUGE for all the summaries goes in one batch (the Rust backend
+        tokenises and scores it on every core); the rest is per document."""
+        summaries = [(view, p.summary or "") for view, p in items
+                     if view.references and (p.summary is not None or p.claims is None)]
+        rouge = iter(self.rouge.score_multi_batch(
+            [([one_sentence_per_line(r) for r in view.references], one_sentence_per_line(text) if text.strip() else "")
+             for view, text in summaries]) if summaries else [])
+        scores = []
+        for view, p in items:
+            summary = None
+            if view.references and (p.summary is not None or p.claims is None):
+                summary = self._summary_rest(view, p.summary or "", next(rouge))
+            claims = None
+            if view.gold and (p.claims is not None or p.summary is None):
+                if similarity is None:
+                    raise ValueError("scoring claims needs the corpus's claim similarity")
+                claims = self.score_claims(view, [c.text for c in p.claims or ()], similarity)
+            scores.append(DocScore(view.doc_id, p.system, summary, claims, p.failure))
+        return scores
+
+    def _summary_rest(self, view: GoldView, summary: str, rouge: dict[str, Score]) -> SummaryScore:
         cov = None
         if view.gold:
             from harness.scoring.coverage import coverage
