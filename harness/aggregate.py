@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.scoring.rouge import ROUGE_TYPES, Score
 from harness.scoring.jobs import score_row
+from harness.scoring.rouge import ROUGE_TYPES, Score
 from harness.scoring.scorer import DocScore, SummaryScore
 
 if TYPE_CHECKING:
