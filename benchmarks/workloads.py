@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness import gold
 from harness.records import Corpus
-from harness.scoring.matching import GoldItem
 from harness.text import split_sentences
 
 SEED = 6
@@ -35,38 +36,52 @@ def summary(rng: random.Random, article: Article, k: int = 3) -> str:
     return "\n".join(rng.sample(article.sentences, k))
 
 
-def rouge_pairs(articles: list[Article], n: int, seed: int = SEED) -> list[tuple[str, str]]:
-    """(reference, candidate) pairs, both drawn from the same article so that they share vocabulary."""
-    rng = random.Random(seed)
-    pairs = []
-    for _ in range(n):
-        article = rng.choice(articles)
-        pairs.append((summary(rng, article), summary(rng, article)))
-    return pairs
-
-
 @dataclass(frozen=True)
-class MultiDoc:
-    references: tuple[str, ...]
-    outputs: tuple[str, ...]  # one per system
+class SummaryPair:
+    source: str  # eight sentences of one article, one per line: the document summarised
+    reference: str  # three of them
+    prediction: str  # three of them, drawn independently
 
 
-def multi_system(articles: list[Article], n_docs: int, n_refs: int, n_systems: int,
-                 seed: int = SEED + 1) -> list[MultiDoc]:
+def summary_pairs(articles: list[Article], seed: int = SEED) -> Iterator[SummaryPair]:
+    """An endless seeded stream of news-like pairs (about 55 words, 3 sentences each, one per line); the first
+    n of a longer run are the n of a shorter one."""
     rng = random.Random(seed)
-    docs = []
-    for _ in range(n_docs):
+    while True:
         article = rng.choice(articles)
-        docs.append(MultiDoc(tuple(summary(rng, article) for _ in range(n_refs)),
-                             tuple(summary(rng, article) for _ in range(n_systems))))
-    return docs
+        source = Article(article.doc_id, tuple(rng.sample(article.sentences, 8)), ())
+        yield SummaryPair("\n".join(source.sentences), summary(rng, source), summary(rng, source))
 
 
-@dataclass(frozen=True)
-class ClaimDoc:
-    predictions: tuple[str, ...]
-    gold: tuple[GoldItem, ...]
-    excluded: tuple[str, ...]
+def write_summary_workload(folder: Path, articles: list[Article], n: int, with_gold: bool = True) -> dict[str, Path]:
+    """n pairs as `harness score` takes them: a gold JSONL (one document per pair, its source and one reference
+    summary, no claims) with a predictions JSONL, and the same pairs as a pairs JSONL. Written as generated."""
+    paths = {"pairs": folder / f"pairs_{n}.jsonl"}
+    if with_gold:
+        paths |= {"gold": folder / f"gold_{n}.jsonl", "predictions": folder / f"predictions_{n}.jsonl"}
+    with ExitStack() as stack:
+        out = {name: stack.enter_context(path.open("w", encoding="utf-8")) for name, path in paths.items()}
+        for i, pair in zip(range(n), summary_pairs(articles)):
+            doc_id = f"d{i:07d}"
+            out["pairs"].write(_line({"id": doc_id, "reference": pair.reference, "prediction": pair.prediction}))
+            if with_gold:
+                out["gold"].write(_line({"doc_id": doc_id, "text": pair.source,
+                                         "summaries": [{"id": "reference", "length": "short", "text": pair.reference}]}))
+                out["predictions"].write(_line({"doc_id": doc_id, "system": "model", "summary": pair.prediction}))
+    return paths
+
+
+def write_checkpoint_workload(path: Path, corpus: Corpus, articles: list[Article], n_systems: int,
+                              seed: int = SEED + 4) -> None:
+    """Predictions of `n_systems` systems (training checkpoints) on every bundled document: each a summary of
+    three story sentences, one per line, scored against the bundled gold's references and claims."""
+    rng = random.Random(seed)
+    by_id = {a.doc_id: a for a in articles}
+    with path.open("w", encoding="utf-8") as out:
+        for k in range(n_systems):
+            for doc in corpus.documents:
+                out.write(_line({"doc_id": doc.doc_id, "system": f"checkpoint-{k:05d}",
+                                 "summary": summary(rng, by_id[doc.doc_id])}))
 
 
 def _perturb(rng: random.Random, text: str) -> str:
@@ -81,31 +96,31 @@ def _perturb(rng: random.Random, text: str) -> str:
     return " ".join(words[i] for i in keep)
 
 
-def claim_docs(corpus: Corpus, articles: list[Article], gold_items: dict[str, list[GoldItem]], n_docs: int,
-               n_gold: int, n_pred: int, seed: int = SEED + 2) -> list[ClaimDoc]:
-    """Per document: n_gold gold claims; predictions are 30% copies, 30% near-misses, 40% story sentences."""
+def write_claim_workload(folder: Path, corpus: Corpus, articles: list[Article], n_docs: int, n_gold: int,
+                         n_pred: int, seed: int = SEED + 2) -> dict[str, Path]:
+    """A claims-only gold of n_docs documents (a bundled article with n_gold of its claims) and predictions of
+    n_pred claims each: 30% copies of a gold claim, 30% near-misses (a changed number, a negation, dropped
+    words), 40% story sentences. Each document keeps its article's page furniture (excluded content)."""
     rng = random.Random(seed)
     by_id = {a.doc_id: a for a in articles}
-    eligible = [d.doc_id for d in corpus.documents if len(gold_items[d.doc_id]) >= n_gold]
-    docs = []
-    for _ in range(n_docs):
-        doc_id = rng.choice(eligible)
-        items = rng.sample(gold_items[doc_id], n_gold)
-        copies = [g.text for g in rng.sample(items, int(n_pred * 0.3))]
-        near = [_perturb(rng, g.text) for g in rng.sample(items, int(n_pred * 0.3))]
-        story = list(rng.choices(by_id[doc_id].sentences, k=n_pred - len(copies) - len(near)))
-        predictions = copies + near + story
-        rng.shuffle(predictions)
-        excluded = by_id[doc_id].excluded
-        docs.append(ClaimDoc(tuple(predictions), tuple(items), tuple(rng.sample(excluded, min(10, len(excluded))))))
-    return docs
+    records = {d.doc_id: gold.document_record(d) for d in corpus.documents}
+    eligible = [d.doc_id for d in corpus.documents if len(d.claims) >= n_gold]
+    paths = {"gold": folder / f"claims_gold_{n_docs}.jsonl", "predictions": folder / f"claims_predictions_{n_docs}.jsonl"}
+    with paths["gold"].open("w", encoding="utf-8") as gold_out, paths["predictions"].open("w", encoding="utf-8") as pred_out:
+        for i in range(n_docs):
+            source = rng.choice(eligible)
+            claims = rng.sample(records[source]["claims"], n_gold)
+            texts = [c["text"] for c in claims]
+            copies = rng.sample(texts, int(n_pred * 0.3))
+            near = [_perturb(rng, t) for t in rng.sample(texts, int(n_pred * 0.3))]
+            story = list(rng.choices(by_id[source].sentences, k=n_pred - len(copies) - len(near)))
+            predictions = copies + near + story
+            rng.shuffle(predictions)
+            doc_id = f"c{i:05d}"
+            gold_out.write(_line({**records[source], "doc_id": doc_id, "claims": claims, "summaries": []}))
+            pred_out.write(_line({"doc_id": doc_id, "system": "extractor", "claims": predictions}))
+    return paths
 
 
-def write_pairs_jsonl(path: Path, articles: list[Article], n: int, seed: int = SEED + 3) -> None:
-    """n pairs as JSON Lines, written as generated (the generator holds no list)."""
-    rng = random.Random(seed)
-    with path.open("w", encoding="utf-8") as out:
-        for i in range(n):
-            article = rng.choice(articles)
-            out.write(json.dumps({"id": i, "reference": summary(rng, article), "prediction": summary(rng, article)},
-                                 ensure_ascii=False) + "\n")
+def _line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False) + "\n"

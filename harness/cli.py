@@ -13,11 +13,18 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import UserError
 
+if TYPE_CHECKING:
+    from harness.records import Prediction
+
+DATASETS_BARS = "HF_DATASETS_DISABLE_PROGRESS_BARS"
 EXIT_CODES = ("exit codes: 0 ok; 1 regression found (compare only); 2 bad input, usage error or failed validation; "
               "3 a system produced no usable output, every document failed (run, score); "
               "130 interrupted (Ctrl-C), 143 terminated (SIGTERM): work already done is kept. Output piped into a "
@@ -41,17 +48,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--gold", type=Path)
     p.add_argument("--format", choices=("jsonl", "hf"), required=True)
     p.add_argument("out", type=Path)
+    _progress_option(p)
     p = gold_sub.add_parser("fill-spans", help="resolve quoted evidence and line ranges to offsets (authoring aid)",
                             epilog=EXIT_CODES)
     p.add_argument("annotation", type=Path, nargs="+")
 
-    score = sub.add_parser("score", help="score a predictions JSONL against the gold", epilog=EXIT_CODES)
-    _progress_option(score)
-    score.add_argument("--predictions", type=Path, required=True)
+    score = sub.add_parser("score", help="score a predictions JSONL against the gold, or a file of "
+                                         "(reference, prediction) pairs", epilog=EXIT_CODES)
+    given = score.add_mutually_exclusive_group(required=True)
+    given.add_argument("--predictions", type=Path, help="predictions JSONL (doc_id, system, summary and/or claims)")
+    given.add_argument("--pairs", type=Path,
+                       help='JSONL of {"id", "reference" or "references", "prediction"}: ROUGE only, read and scored '
+                            "in constant memory, texts as given (one sentence per line for ROUGE-Lsum)")
     score.add_argument("--gold", type=Path)
-    score.add_argument("--system", help="system name for lines that carry none")
+    score.add_argument("--system", help="system name for lines that carry none (with --pairs: the name shown, "
+                                        "default the file's name)")
     score.add_argument("--json", action="store_true", help="print the result object as JSON")
-    score.add_argument("--out", type=Path, help="write results, tables and report to this folder")
+    score.add_argument("--out", type=Path, help="write results, tables and report to this folder (with --pairs: "
+                                                "results.json and scores.jsonl, one line of scores per pair)")
+    score.add_argument("--jobs", type=int, help="processes to score predictions on (default: every core, once "
+                                                "there are enough predictions to repay starting them)")
+    _progress_option(score)
     _history_options(score)
     _scoring_options(score)
 
@@ -95,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         description=compare_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     add_compare_arguments(compare)
     _compare_history_options(compare)
+    _progress_option(compare)
 
     _history_parser(sub)
     return parser
@@ -102,16 +120,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def _progress_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true",
-                   help="no progress bars (those of the datasets library included); progress goes to stderr")
+                   help="no progress bars on stderr (also silences those of the datasets library)")
 
 
-def _quiet_progress(args: argparse.Namespace) -> None:
-    """--no-progress for this command only: harness's bars read args.no_progress, the datasets library's its
-    environment variable (set here, in this process, before datasets is imported)."""
-    if getattr(args, "no_progress", False):
-        import os
+@contextmanager
+def _quiet_progress(quiet: bool) -> Iterator[None]:
+    """--no-progress: the datasets library draws its own bars (loading a corpus, exporting the gold). The variable
+    it reads is set for the command only, so that main, called in a process that goes on, leaks no setting
+    into later commands or child processes (datasets itself keeps what it read on import)."""
+    if not quiet:
+        yield
+        return
+    import os
 
-        os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
+    previous = os.environ.get(DATASETS_BARS)
+    os.environ[DATASETS_BARS] = "1"  # read when datasets is first imported
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[DATASETS_BARS]
+        else:
+            os.environ[DATASETS_BARS] = previous
 
 
 def _history_options(p: argparse.ArgumentParser) -> None:
@@ -164,11 +196,11 @@ def _history_parser(sub: argparse._SubParsersAction) -> None:
     delete.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
     imp = history_sub.add_parser("import", help="add results.json files to the database (re-importing adds nothing)",
                                  epilog=EXIT_CODES)
-    _progress_option(imp)
     imp.add_argument("results", nargs="+", help="results.json files, folders holding them, or globs such as "
                                                 "'results/**/results.json'")
     imp.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"history database (default {DEFAULT_DB})")
     imp.add_argument("--tag", help="label every imported run with this tag")
+    _progress_option(imp)
 
 
 def _matchers() -> tuple[str, ...]:
@@ -284,26 +316,39 @@ def cmd_gold(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"must be a whole number >= 1, got {args.jobs}", field="--jobs")
+    if args.pairs:
+        return _score_pairs(args)
     from harness import gold
-    from harness.predictions import read_predictions
+
+    from harness.predictions import iter_predictions
 
     corpus = gold.load_valid(args.gold)
-    predictions = read_predictions(args.predictions, corpus.by_id(), args.system)
-    if not args.out:
+    predictions = iter_predictions(args.predictions, corpus.by_id(), args.system)
+    if not args.out:  # scored as they are read
         return _score(args, corpus, predictions)
     from harness.history import check_database_path
     from harness.outdir import claimed
 
+    predictions = list(predictions)  # the report shows every one; and a bad line stops before the folder is made
     check_database_path(args.db)
     with claimed(args.out):
         return _score(args, corpus, predictions)
 
 
-def _score(args: argparse.Namespace, corpus, predictions: list) -> int:
-    from harness.evaluate import evaluate  # heavy (scipy, scikit-learn): only once the input is known good
-    from harness.predictions import systems_without_output
+def _score(args: argparse.Namespace, corpus, predictions: Iterable[Prediction]) -> int:
+    from functools import partial
 
-    evaluation = evaluate(corpus, predictions, settings_from(args))
+    from harness.evaluate import evaluate  # heavy (scipy, scikit-learn): only once the input is known good
+    from harness.parallel import Workers, usable_cores
+    from harness.scoring.jobs import worker_scorer
+
+    settings = settings_from(args)
+    with Workers((args.jobs or usable_cores()) - 1, partial(worker_scorer, settings)) as workers:
+        if _file_size(args.predictions) >= WORKERS_AT_ONCE_FROM:
+            workers.start()  # they start up while the first predictions are read
+        evaluation = evaluate(corpus, predictions, settings, workers=workers, progress=not args.no_progress)
     report_judge(evaluation.scorer)
     if args.out:
         from harness.history import record_run
@@ -318,12 +363,12 @@ def _score(args: argparse.Namespace, corpus, predictions: list) -> int:
         run_id = record_run(args.db, args.out / "results.json", args.tag)
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
-        print(json.dumps(evaluation.results, indent=2, ensure_ascii=False))
+        evaluation.write_json(sys.stdout)
     else:
-        print_leaderboard(evaluation.results)
+        print_leaderboard(evaluation.overview())
         if args.out:
             print_written(args.out)
-    return _usable_or_exit_3(systems_without_output(predictions), file=sys.stderr if args.json else sys.stdout)
+    return _usable_or_exit_3(evaluation.systems_without_output(), file=sys.stderr if args.json else sys.stdout)
 
 
 def _usable_or_exit_3(unusable: list[str], file=None) -> int:
@@ -334,6 +379,41 @@ def _usable_or_exit_3(unusable: list[str], file=None) -> int:
           f"{'its' if len(unusable) == 1 else 'their'} scores measure nothing (exit {NO_USABLE_OUTPUT})",
           file=file or sys.stdout)
     return NO_USABLE_OUTPUT
+
+
+WORKERS_AT_ONCE_FROM = 2 * 2**20  # bytes of predictions (some 4,000 summaries): worth starting workers at once
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # reading it will say what is wrong, in one line
+        return 0
+
+
+def _score_pairs(args: argparse.Namespace) -> int:
+    """`score --pairs`: ROUGE for every line, streamed; per-pair scores in OUT/scores.jsonl as they are made."""
+    from harness.io import dump_json, write_json
+    from harness.scoring.stream import pairs_results, score_stream
+
+    if args.gold:
+        raise UserError("--gold does not apply to --pairs (each line carries its own references)", field="--gold")
+    if args.tag:
+        raise UserError("--tag does not apply to --pairs (a pairs run is not recorded in the history)", field="--tag")
+    settings = settings_from(args)
+    if args.out:
+        (args.out / "results.json").unlink(missing_ok=True)  # a folder holding results.json is one complete run
+    result = score_stream(args.pairs, args.out / "scores.jsonl" if args.out else None, settings.use_stemmer,
+                          settings.multi_ref, n_boot=settings.bootstrap, seed=settings.seed,
+                          progress=not args.no_progress)
+    results = pairs_results(result, args.system or args.pairs.stem, settings)
+    if args.out:
+        write_json(args.out / "results.json", results)
+    if args.json:
+        dump_json(results, sys.stdout)
+    else:
+        print_leaderboard(results)
+    return 0
 
 
 def print_leaderboard(results: dict) -> None:
@@ -420,8 +500,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     cache_dir = None if args.no_cache else args.cache_dir
     # A judge matcher keeps its answers next to the run's model outputs (or nowhere, with --no-cache).
     config = replace(config, scoring={**config.scoring, "judge_cache_dir": str(cache_dir) if cache_dir else None})
-    result = run(config, out, cache_dir, fail_fast=args.fail_fast,
-                 progress=not args.no_progress, tag=args.tag, history_db=args.db)
+    from harness.parallel import usable_cores
+
+    result = run(config, out, cache_dir, fail_fast=args.fail_fast, progress=not args.no_progress, tag=args.tag,
+                 history_db=args.db, jobs=usable_cores())
     report_judge(result.evaluation.scorer)
     print_leaderboard(result.evaluation.results)
     manifest = result.manifest
@@ -543,7 +625,6 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _quiet_progress(args)
     received: list[str] = []  # the signals that arrived; the first decides the exit code
 
     def stop(signum: int, frame) -> None:
@@ -553,7 +634,8 @@ def _main(argv: list[str] | None) -> int:
     previous = _install_handlers(stop)
     try:
         try:
-            return COMMANDS[args.command](args)
+            with _quiet_progress(getattr(args, "no_progress", False)):
+                return COMMANDS[args.command](args)
         finally:
             _restore_handlers(previous)
     except UserError as err:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from harness.records import Prediction
 
@@ -18,29 +19,60 @@ PREVIEW_CHARS = 80
 def degenerate_outputs(predictions: Iterable[Prediction]) -> dict[str, list[str]]:
     """system → warnings, for each task whose every answered document got an empty output, or (two or more
     documents) the very same output. Failed documents are left out: they are reported as failures."""
-    answered: dict[tuple[str, str], list] = {}
+    watch = DegenerateWatch()
     for p in predictions:
+        watch.add(p)
+    return watch.warnings()
+
+
+@dataclass
+class _Seen:
+    """What a system's outputs for one task have been so far: enough to tell, without keeping them."""
+
+    n: int = 0
+    first: object = None
+    all_empty: bool = True
+    all_same: bool = True
+
+
+class DegenerateWatch:
+    """degenerate_outputs over a stream: a few values per system and task, whatever the number of outputs."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], _Seen] = {}
+
+    def add(self, p: Prediction) -> None:
         if p.failure:
-            continue
+            return
         if p.summary is not None:
-            answered.setdefault((p.system, "summary"), []).append(p.summary.strip())
+            self._note(p.system, "summary", p.summary.strip())
         if p.claims is not None:
-            answered.setdefault((p.system, "claims"), []).append(tuple(c.text.strip() for c in p.claims))
-    warnings: dict[str, list[str]] = {}
-    for (system, task), outputs in answered.items():
-        message = _degenerate(task, outputs)
-        if message:
-            warnings.setdefault(system, []).append(message)
-    return warnings
+            self._note(p.system, "claims", tuple(c.text.strip() for c in p.claims))
+
+    def _note(self, system: str, task: str, output) -> None:
+        seen = self._seen.setdefault((system, task), _Seen())
+        if seen.n == 0:
+            seen.first = output
+        seen.n += 1
+        seen.all_empty &= not output
+        seen.all_same &= output == seen.first
+
+    def warnings(self) -> dict[str, list[str]]:
+        warnings: dict[str, list[str]] = {}
+        for (system, task), seen in self._seen.items():
+            message = _degenerate(task, seen)
+            if message:
+                warnings.setdefault(system, []).append(message)
+        return warnings
 
 
-def _degenerate(task: str, outputs: list) -> str | None:
-    n = len(outputs)
-    if all(not output for output in outputs):
+def _degenerate(task: str, seen: _Seen) -> str | None:
+    n = seen.n
+    if seen.all_empty:
         what = "an empty summary" if task == "summary" else "no claims"
         return f"{task}: {what} on every document ({n}); its zeros measure the pipeline, not the model"
-    if n >= 2 and len(set(outputs)) == 1:
-        shown = outputs[0] if task == "summary" else json.dumps(list(outputs[0]), ensure_ascii=False)
+    if n >= 2 and seen.all_same:
+        shown = seen.first if task == "summary" else json.dumps(list(seen.first), ensure_ascii=False)
         if len(shown) > PREVIEW_CHARS:
             shown = shown[:PREVIEW_CHARS] + "…"
         return (f"{task}: the same output on every document ({n}): {shown} (a copied prompt example or a "

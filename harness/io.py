@@ -6,8 +6,9 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -352,4 +353,57 @@ def atomic_write(path: Path, data: str | bytes) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    with atomic_open(path) as out:
+        dump_json(obj, out, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Members:
+    """A JSON object given as a function producing its (key, value) pairs: dump_json writes them as they are
+    produced, so a large object (a million per-document rows) never has to exist in memory at once."""
+
+    pairs: Callable[[], Iterable[tuple[str, Any]]]
+
+
+def dump_json(obj: Any, out: IO[str], *, sort_keys: bool = False, expand: int = 4) -> None:
+    """`obj` as JSON: objects in the first `expand` levels one member per line, anything deeper on one line.
+
+    Deeper values go through json's C encoder (`indent` would switch to its pure-Python one, tens of
+    times slower on a large result), and a per-document row stays one line.
+    """
+    pieces: list[str] = []
+    _dump(obj, _Buffered(out, pieces).write, sort_keys, expand, 0)
+    out.write("".join(pieces) + "\n")
+
+
+class _Buffered:
+    """Joins many small writes into few large ones (a write call per per-document row would dominate)."""
+
+    def __init__(self, out: IO[str], pieces: list[str], size: int = 4096):
+        self._out, self._pieces, self._size = out, pieces, size
+
+    def write(self, text: str) -> None:
+        self._pieces.append(text)
+        if len(self._pieces) >= self._size:
+            self._out.write("".join(self._pieces))
+            self._pieces.clear()
+
+
+_ENCODERS = {sort: json.JSONEncoder(ensure_ascii=False, sort_keys=sort).encode for sort in (False, True)}
+
+
+def _dump(obj: Any, write: Callable[[str], None], sort_keys: bool, expand: int, level: int) -> None:
+    if isinstance(obj, Members):
+        pairs: Iterable[tuple[str, Any]] = obj.pairs()
+    elif isinstance(obj, dict) and level < expand:
+        pairs = sorted(obj.items()) if sort_keys else obj.items()
+    else:
+        write(_ENCODERS[sort_keys](obj))
+        return
+    indent = "\n" + "  " * (level + 1)
+    first = True
+    for key, value in pairs:
+        write(("{" if first else ",") + indent + _ENCODERS[False](str(key)) + ": ")
+        _dump(value, write, sort_keys, expand, level + 1)
+        first = False
+    write("{}" if first else "\n" + "  " * level + "}")

@@ -248,12 +248,12 @@ def run_redactor(systems: list[System]) -> Redactor:
 
 def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/harness"), fail_fast: bool = False,
         progress: bool = True, log: Callable[[str], None] | None = None, tag: str | None = None,
-        history_db: Path | None = None) -> RunResult:
+        history_db: Path | None = None, jobs: int = 1) -> RunResult:
     """Run every system on every document, write predictions.jsonl and results.json, return the evaluation.
 
     `tag` (a release label) goes into the manifest, so `harness history import` restores it. The output folder
     is claimed (checked writable, locked against a second writer) after the config is checked and before any
-    model is called.
+    model is called. `jobs`: processes to score on (harness.evaluate.evaluate).
     """
     log = log or (lambda message: print(message, file=sys.stderr))
     started_at, t0 = _now(), time.perf_counter()
@@ -270,7 +270,7 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     try:
         with claimed(out_dir) as out_dir:
             return _run_claimed(config, corpus, systems, settings, out_dir, cache_dir, fail_fast, progress, log, tag,
-                                history_db, started_at, t0)
+                                history_db, started_at, t0, jobs)
     finally:  # also when the folder could not be claimed (closing twice is harmless)
         for system in systems:
             system.adapter.close()
@@ -278,9 +278,10 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
 
 def _run_claimed(config: RunConfig, corpus: Corpus, systems: list[System], settings, out_dir: Path,
                  cache_dir: Path | None, fail_fast: bool, progress: bool, log: Callable[[str], None],
-                 tag: str | None, history_db: Path | None, started_at: str, t0: float) -> RunResult:
+                 tag: str | None, history_db: Path | None, started_at: str, t0: float, jobs: int) -> RunResult:
     """The run once its output folder is known to be writable and is held by this run alone."""
     from harness.evaluate import evaluate
+    from harness.parallel import Workers
 
     cache = Cache(Path(cache_dir), warn=log) if cache_dir is not None else None
     if cache is not None:
@@ -309,7 +310,9 @@ def _run_claimed(config: RunConfig, corpus: Corpus, systems: list[System], setti
             system.adapter.close()
     _save_predictions(out_dir, predictions, systems, cache)
     s0 = time.perf_counter()
-    evaluation = evaluate(corpus, predictions, settings, reads_gold={s.name for s in systems if s.adapter.reads_gold})
+    with Workers(jobs - 1) as workers:
+        evaluation = evaluate(corpus, predictions, settings, workers=workers, progress=progress,
+                              reads_gold={s.name for s in systems if s.adapter.reads_gold})
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
     manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag, redact,

@@ -161,9 +161,10 @@ def test_every_number_changed_stops_those_claims_matching(corpus):
 def test_micro_f1_is_f1_of_summed_counts(rows):
     from harness.scoring.matching import ClaimCounts
 
-    docs = [DocScore(f"d{i}", "s", None, ClaimCounts(tp, fp, fn, tp + fp, 0, 0, 0, tp + fn, 0, 0, 0, 0))
-            for i, (tp, fp, fn) in enumerate(rows)]
-    got = aggregate.claim_scores(docs, n_boot=0, seed=0)
+    scores = aggregate.SystemScores()
+    for i, (tp, fp, fn) in enumerate(rows):
+        scores.add(DocScore(f"d{i}", "s", None, ClaimCounts(tp, fp, fn, tp + fp, 0, 0, 0, tp + fn, 0, 0, 0, 0)))
+    got = scores.claims(n_boot=0, seed=0)
     tp, fp, fn = (sum(r[k] for r in rows) for k in range(3))
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0

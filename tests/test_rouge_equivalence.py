@@ -20,7 +20,7 @@ from rouge_score import rouge_scorer
 from harness.errors import UserError
 from harness.scoring.rouge import ROUGE_TYPES, SELF_CHECK_PAIRS, RougeScorer
 from harness.scoring.rouge_selfcheck import EXPECTED
-from harness.scoring.stream import main as stream_main
+from harness.cli import main as cli_main
 from harness.scoring.stream import score_stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -276,6 +276,6 @@ def test_stream_rejects_a_bad_line_naming_it(tmp_path, capsys):
     with pytest.raises(UserError) as err:
         score_stream(path)
     assert (err.value.line, err.value.field) == (2, "prediction")
-    assert stream_main([str(path), "--out", str(tmp_path / "out.jsonl")]) == 2
+    assert cli_main(["score", "--pairs", str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
     assert capsys.readouterr().err.strip() == f"harness: error: {path}:2: prediction: expected a string, got int"
-    assert not (tmp_path / "out.jsonl").exists()  # nothing half-written
+    assert not (tmp_path / "out" / "scores.jsonl").exists()  # nothing half-written

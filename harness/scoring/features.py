@@ -505,6 +505,10 @@ class Featurizer:
         self._stems: dict[str, str] = {}
         self._max_cached = max_cached
 
+    def __getstate__(self) -> dict:
+        """Sent to a worker process without its caches (and the stemmer, a closure): it rebuilds them."""
+        return {"_cache": {}, "_stems": {}, "_max_cached": self._max_cached}
+
     @cached_property
     def _stop_words(self) -> frozenset[str]:
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS

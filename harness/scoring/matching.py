@@ -24,6 +24,8 @@ from harness.scoring import rules
 from harness.scoring.settings import DEFAULT_THRESHOLD
 
 FRAGMENT_FLOOR = 0.4  # model-based similarities must still see this share of the claim's content
+MEMO_GOLD_SETS = 100  # coverage verdicts remembered for this many documents' gold claims
+MEMO_SENTENCES = 2_000  # and this many distinct summary sentences of each (at most 200,000 in all)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ class LexicalSimilarity:
         self._idf = {u: math.log((1 + n) / (1 + c)) + 1.0 for u, c in df.items()}
         self._max_idf = math.log(1 + n) + 1.0
         self._siblings: dict[tuple[str, ...], dict[str, float]] = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_siblings": {}}  # a cache: rebuilt where it is used
 
     def weight(self, unit: str) -> float:
         return self._max_idf if unit.startswith("#") else self._idf.get(unit, self._max_idf)
@@ -160,6 +165,10 @@ class ClaimMatcher:
         self.vetoes = frozenset(vetoes)
         self._speakers: dict[str, F.Speaker] = {}
         self._sources: dict[str, rules.Source] = {}
+        self._expressed: dict[tuple, dict[str, frozenset[str]]] = {}  # (gold, source, threshold) → sentence → ids
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_speakers": {}, "_sources": {}, "_expressed": {}}  # caches: rebuilt where used
 
     @property
     def name(self) -> str:
@@ -301,11 +310,34 @@ class ClaimMatcher:
 
     def expressed(self, summary_sentences: Sequence[str], gold: Sequence[GoldItem], source: str | None = None,
                   threshold: float | None = None) -> list[str]:
-        """Ids of the gold claims some sentence (or clause) of the summary states."""
+        """Ids of the gold claims some sentence (or clause) of the summary states, in gold order.
+
+        A sentence's verdicts depend on the sentence and the gold alone (unless a pre-filter ranks the sentences
+        against each other: the judge), so they are remembered per distinct sentence: the summaries of many
+        systems or checkpoints of one document share most of their sentences."""
         threshold = self.threshold if threshold is None else threshold
-        source_numbers = self.source_numbers(source)
         if not summary_sentences or not gold:
             return []
+        if getattr(self.similarity, "prefilter", None) is not None:
+            return self._expressed_together(summary_sentences, gold, source, threshold)
+        memo = self._expressed.get((tuple(gold), source, threshold))
+        if memo is None:
+            if len(self._expressed) >= MEMO_GOLD_SETS:
+                self._expressed.clear()
+            memo = self._expressed[(tuple(gold), source, threshold)] = {}
+        found: set[str] = set()
+        for sentence in summary_sentences:
+            ids = memo.get(sentence)
+            if ids is None:
+                ids = frozenset(self._expressed_together([sentence], gold, source, threshold))
+                if len(memo) < MEMO_SENTENCES:
+                    memo[sentence] = ids
+            found |= ids
+        return [g.id for g in gold if g.id in found]
+
+    def _expressed_together(self, summary_sentences: Sequence[str], gold: Sequence[GoldItem], source: str | None,
+                            threshold: float) -> list[str]:
+        source_numbers = self.source_numbers(source)
         sim = self.scores(summary_sentences, gold, source_numbers, threshold)
         out = []
         for j, item in enumerate(gold):

@@ -25,7 +25,7 @@ from harness.scoring.rouge_selfcheck import SELF_CHECK_PAIRS
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 TOKENIZER_NAME = "rouge-score-default"  # lowercase, [a-z0-9]+ only: drops non-ASCII letters and symbols
-DEFAULT_CACHE_SIZE = 50_000  # normalised references kept; about 1 kB each for a 60-word summary
+DEFAULT_CACHE_SIZE = 10_000  # normalised references kept; about 1 kB each for a 60-word summary
 STEM_MEMO_SIZE = 200_000  # distinct words whose stem is remembered; about 150 bytes each
 MAX_MEMO_WORD = 40  # longer "words" (hashes, URLs run together) are stemmed but not remembered
 
@@ -98,7 +98,23 @@ class RougeScorer:
             raise ValueError("no reference to score against")
         pred = self._engine.normalise(prediction)
         self._pred_tokenisations += 1
-        per_ref = [self._engine.score_normalised(self._reference_form(ref), pred) for ref in references]
+        return self._combined([self._engine.score_normalised(self._reference_form(ref), pred) for ref in references])
+
+    def score_multi_batch(self, items: Sequence[tuple[Sequence[str], str]]) -> list[dict[str, Score]]:
+        """`score_multi` for many (references, prediction) items in one batch (all cores on the native
+        backend, tokenised there); references are not cached."""
+        if any(not references for references, _ in items):
+            raise ValueError("no reference to score against")
+        pairs = [(ref, prediction) for references, prediction in items for ref in references]
+        flat = self.score_pairs([r for r, _ in pairs], [p for _, p in pairs])
+        out, at = [], 0
+        for references, _ in items:
+            out.append(self._combined(flat[at:at + len(references)]))
+            at += len(references)
+        return out
+
+    def _combined(self, per_ref: list[dict[str, Score]]) -> dict[str, Score]:
+        """One item's scores against each of its references → its score (best F per metric, or the mean)."""
         if len(per_ref) == 1:
             return per_ref[0]
         result = {}

@@ -1,8 +1,8 @@
-"""ROUGE for (reference, prediction) pairs read from a JSON Lines file, in constant memory.
+"""ROUGE for (reference, prediction) pairs read from a JSON Lines file, in constant memory (`harness score --pairs`).
 
 For corpora too large to hold: lines are read, scored and written in fixed-size chunks, so peak
 memory depends on the chunk size, not on the number of lines. Single-reference lines are scored in
-parallel batches on the native backend. Each line is an object:
+parallel batches on the native backend (every core). Each line is an object:
 
     {"id": "any JSON value, echoed", "reference": "text" | "references": ["text", ...], "prediction": "text"}
 
@@ -41,8 +41,10 @@ class PairLine:
 @dataclass(frozen=True)
 class StreamResult:
     n_pairs: int
-    means: dict[str, Score]  # mean precision, recall and F over the lines
+    means: dict[str, Score]  # mean precision, recall and F over the lines (exactly rounded sums)
+    ci95: dict[str, list[float] | None]  # of the mean F, by ROUGE type (None: no bootstrap, or under two lines)
     backend: str
+    rouge_signature: str
 
 
 def iter_pairs(path: Path) -> Iterator[PairLine]:
@@ -83,25 +85,44 @@ def _text(value: object, path: Path, line: int, field: str) -> str:
 
 
 def score_stream(path: Path, out: Path | None = None, use_stemmer: bool = True, multi_ref: str = "max",
-                 chunk_size: int = CHUNK_SIZE, scorer: RougeScorer | None = None) -> StreamResult:
-    """Score every line of `path`; with `out`, write one result line per input line (atomically)."""
+                 chunk_size: int = CHUNK_SIZE, scorer: RougeScorer | None = None, n_boot: int = 0, seed: int = 0,
+                 progress: bool = False) -> StreamResult:
+    """Score every line of `path`; with `out`, write one result line per input line (atomically).
+
+    With `n_boot`, 95% intervals of the mean F of each ROUGE type come from a Poisson bootstrap
+    (harness.aggregate.StreamingBootstrap): no per-line value is kept, so memory does not grow with the file.
+    """
+    from harness.aggregate import StreamingBootstrap
+
     scorer = scorer or RougeScorer(use_stemmer, multi_ref, cache_size=STREAM_CACHE_SIZE)
     totals = {t: [0.0, 0.0, 0.0] for t in ROUGE_TYPES}
+    bootstrap = StreamingBootstrap(len(ROUGE_TYPES), n_boot, seed)
     n = 0
-    with _atomic_lines(out) as sink:
+    with _atomic_lines(out) as sink, _progress_bar(progress) as bar:
         for chunk in _chunks(iter_pairs(path), chunk_size):
             scores = score_chunk(scorer, chunk)
-            for pair, score in zip(chunk, scores):
-                if sink is not None:
-                    sink.write(json.dumps(result_line(pair, score), ensure_ascii=False) + "\n")
+            if sink is not None:
+                sink.write("".join(json.dumps(result_line(pair, score), ensure_ascii=False) + "\n"
+                                   for pair, score in zip(chunk, scores)))
             for t in ROUGE_TYPES:
                 total = totals[t]
                 total[0] = math.fsum([total[0], *(s[t].precision for s in scores)])
                 total[1] = math.fsum([total[1], *(s[t].recall for s in scores)])
                 total[2] = math.fsum([total[2], *(s[t].fmeasure for s in scores)])
+            bootstrap.add([[s[t].fmeasure for t in ROUGE_TYPES] for s in scores])
             n += len(chunk)
+            bar.update(len(chunk))
     means = {t: Score(*(v / n for v in totals[t])) for t in ROUGE_TYPES}
-    return StreamResult(n, means, scorer.backend)
+    return StreamResult(n, means, dict(zip(ROUGE_TYPES, bootstrap.intervals())), scorer.backend,
+                        scorer.signature())
+
+
+def _progress_bar(enabled: bool):
+    from tqdm import tqdm
+
+    # on a terminal only: piped or logged stderr keeps to messages (a bad line is one line)
+    return tqdm(desc="scoring", unit=" pairs", file=sys.stderr, disable=not (enabled and sys.stderr.isatty()),
+                dynamic_ncols=True, mininterval=0.5)
 
 
 def score_chunk(scorer: RougeScorer, chunk: list[PairLine]) -> list[dict[str, Score]]:
@@ -148,29 +169,16 @@ def _atomic_lines(path: Path | None) -> Iterator[IO[str] | None]:
         yield handle
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m harness.scoring.stream PAIRS.jsonl [--out SCORES.jsonl] [--no-stemmer] [--multi-ref mean]`."""
-    import argparse
+def pairs_results(result: StreamResult, system: str, settings) -> dict:
+    """The result object of a pairs file, shaped like `harness score`'s (one system, summaries only), so the
+    same leaderboard prints it; per-pair scores are in the scores file, not here."""
+    from harness import __version__
 
-    parser = argparse.ArgumentParser(prog="python -m harness.scoring.stream", description=__doc__.splitlines()[0])
-    parser.add_argument("pairs", type=Path)
-    parser.add_argument("--out", type=Path, help="write one JSON line of scores per input line")
-    parser.add_argument("--no-stemmer", action="store_true")
-    parser.add_argument("--multi-ref", choices=("max", "mean"), default="max")
-    parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
-    args = parser.parse_args(argv)
-    if args.chunk_size < 1:
-        parser.error("--chunk-size must be at least 1")
-    try:
-        result = score_stream(args.pairs, args.out, not args.no_stemmer, args.multi_ref, args.chunk_size)
-    except UserError as err:
-        print(f"harness: error: {err}", file=sys.stderr)
-        return 2
-    summary = {"n_pairs": result.n_pairs, "backend": result.backend,
-               **{t: vars(s) for t, s in result.means.items()}}
-    print(json.dumps(summary))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    summary: dict = {t: {**vars(result.means[t]), "ci95": result.ci95[t]} for t in ROUGE_TYPES}
+    summary.update(dict.fromkeys(("claim_coverage", "weighted_claim_coverage", "version_weighted_claim_coverage",
+                                  "numeric_faithfulness", "numbers_stated")))
+    summary["n_documents"] = result.n_pairs
+    signature = "|".join([f"harness:{__version__}", "input:pairs", result.rouge_signature, "split:as-given",
+                          f"boot:{settings.bootstrap}(poisson)|seed:{settings.seed}"])
+    return {"signature": signature, "gold_sha256": None, "n_documents": result.n_pairs, "backend": result.backend,
+            "systems": {system: {"summary": summary, "claims": None, "failures": 0, "missing": []}}}
