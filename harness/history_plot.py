@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.history.queries import Series
+from harness.history.queries import DEFAULT_METRIC, Series
 from harness.io import atomic_write
 from harness.results.regression import DEFAULT_TOLERANCE
 
