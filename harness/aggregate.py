@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from harness.results.regression import smallest_reachable_p
 from harness.scoring.jobs import score_row
 from harness.scoring.rouge import ROUGE_TYPES, Score
 from harness.scoring.scorer import DocScore, SummaryScore
@@ -337,13 +338,13 @@ def paired_test(a: Sequence[float], b: Sequence[float], n_boot: int = 10000, see
         signs = np.array(list(product((1.0, -1.0), repeat=n)))
         means = np.abs((signs * diffs).mean(axis=1))
         p = float(np.mean(means >= observed - 1e-12))
-        floor = 2.0 / 2 ** nonzero if nonzero else 1.0
+        floor = smallest_reachable_p(n, nonzero, n_boot)
         return {"test": "exact sign-flip permutation", "n": n, "p_value": p, "p_floor": min(1.0, floor)}
     centred = diffs - diffs.mean()
     beyond = sum(int(np.sum(np.abs(centred[picks].mean(axis=1)) >= observed))
                  for picks in resample_blocks(n, n_boot, seed))
     p = float((beyond + 1) / (n_boot + 1))
-    return {"test": "paired bootstrap", "n": n, "p_value": p, "p_floor": 1.0 / (n_boot + 1)}
+    return {"test": "paired bootstrap", "n": n, "p_value": p, "p_floor": smallest_reachable_p(n, n_boot=n_boot)}
 
 
 def mcnemar_exact(only_a: int, only_b: int) -> dict:

@@ -105,12 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="adapter name, as in `harness adapters list`")
     p.add_argument("--json", action="store_true")
 
-    from harness.compare import add_arguments as add_compare_arguments, compare_help
-
     compare = sub.add_parser(
         "compare", help="compare two runs (deltas, paired tests, regression gate) or two systems of one run",
-        description=compare_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_compare_arguments(compare)
+        description=_compare_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    _compare_arguments(compare)
     _compare_history_options(compare)
     _progress_option(compare)
 
@@ -153,6 +151,77 @@ def _history_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"history database (default {DEFAULT_DB})")
 
 
+def _compare_help() -> str:
+    """`harness compare --help`: the modes, the gate, every gated metric (from the metric registry) and exit codes."""
+    import textwrap
+
+    from harness.results.metrics import METRICS
+    from harness.results.regression import DEFAULT_TOLERANCE, EXACT_TEST_MAX_DOCUMENTS
+
+    gated = textwrap.fill(" ".join(m.name for m in METRICS), width=100, initial_indent="  ", subsequent_indent="  ")
+    claim_level = ", ".join(m.name for m in METRICS if m.claim_level)
+    lower_is_better = " and ".join(m.name for m in METRICS if not m.higher_is_better)
+    return f"""\
+Compare BASELINE and CANDIDATE (results.json files, or the run folders holding them): for each system and
+metric both values, the delta and a paired test over documents (exact sign-flip permutation up to
+{EXACT_TEST_MAX_DOCUMENTS} documents, else a seeded paired bootstrap), plus an exact McNemar test on the gold claims matched by one
+run but not the other, and the list of gold claims that flipped.
+
+With --systems A B RUN: two systems of one run, paired the same way (is A better than B on this gold?).
+It reports; it does not gate.
+
+Runs scored on different gold or with a different scoring signature are refused unless
+--allow-different-gold / --allow-different-signature is given (the output is then marked).
+
+Gating (--fail-on-regression): a metric regresses when it moves the wrong way (down; up for
+{lower_is_better}) by more than its tolerance. Tolerances are absolute;
+the default is {DEFAULT_TOLERANCE} for every metric. Set them with --tolerance METRIC=VALUE (repeatable;
+METRIC may be `default`; VALUE `off` stops gating that metric) and/or --tolerances FILE, a YAML mapping
+of the same (flags win). A system or task present in the baseline but missing from the candidate also
+regresses. With --require-significance a drop counts only if a paired test agrees (p < --alpha): the
+document-level test, or for the claim-matching metrics (below) the claim-level McNemar test. With few
+documents the document-level test cannot reach significance; the output says so.
+claim-matching metrics: {claim_level}
+A metric that is not measured (n/a) in both runs is not gated.
+
+metrics gated (every one, unless its tolerance is off):
+{gated}
+
+exit codes:
+  0  no regression (or --fail-on-regression not given); also --systems
+  1  regression found (with --fail-on-regression)
+  2  usage or input error (missing or malformed file, different gold or signature, unknown metric or system)
+  130  interrupted (Ctrl-C); 143  terminated (SIGTERM)
+  output piped into a reader that stops early (| head) is cut short silently; the status stays the above
+"""
+
+
+def _compare_arguments(p: argparse.ArgumentParser) -> None:
+    from harness.compare import DEFAULT_ALPHA
+    from harness.results.regression import DEFAULT_TOLERANCE
+
+    p.add_argument("baseline", type=Path, help="baseline results.json (or its run folder)")
+    p.add_argument("candidate", type=Path, help="candidate results.json (or its run folder)")
+    p.add_argument("--format", choices=("table", "md", "json"), default="table", help="what to print (default table)")
+    p.add_argument("--json", action="store_true", help="print JSON (same as --format json)")
+    p.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown to FILE")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML: one test case per gated metric")
+    p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a metric regresses")
+    p.add_argument("--tolerance", action="append", default=[], metavar="METRIC=VALUE",
+                   help=f"allowed drop for a metric (default {DEFAULT_TOLERANCE}; METRIC may be 'default'; "
+                        "VALUE 'off' = not gated)")
+    p.add_argument("--tolerances", type=Path, metavar="FILE", help="YAML mapping of METRIC: VALUE (flags win)")
+    p.add_argument("--require-significance", action="store_true",
+                   help="count a drop as a regression only if a paired test agrees (p < alpha)")
+    p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help=f"significance level (default {DEFAULT_ALPHA})")
+    p.add_argument("--system", action="append", default=[], help="compare only this system (repeatable)")
+    p.add_argument("--systems", nargs=2, metavar=("A", "B"),
+                   help="instead: two systems of one run (give only RUN): harness compare --systems A B RUN")
+    p.add_argument("--allow-different-gold", action="store_true", help="compare runs scored on different gold")
+    p.add_argument("--allow-different-signature", action="store_true",
+                   help="compare runs scored with different settings (threshold, ROUGE options, version)")
+
+
 def _compare_history_options(p: argparse.ArgumentParser) -> None:
     """--against-tag / --against-previous: the baseline comes from the history, so only CANDIDATE is given."""
     from harness.history import DEFAULT_DB
@@ -169,7 +238,8 @@ def _compare_history_options(p: argparse.ArgumentParser) -> None:
 
 
 def _history_parser(sub: argparse._SubParsersAction) -> None:
-    from harness.history import DEFAULT_DB, DEFAULT_METRIC, DEFAULT_TOLERANCE
+    from harness.history import DEFAULT_DB, DEFAULT_METRIC
+    from harness.results.regression import DEFAULT_TOLERANCE
 
     p = sub.add_parser("history", help="a metric across recorded runs and releases, with regressions marked",
                        epilog=EXIT_CODES)
@@ -203,12 +273,6 @@ def _history_parser(sub: argparse._SubParsersAction) -> None:
     _progress_option(imp)
 
 
-def _matchers() -> tuple[str, ...]:
-    from harness.scoring.settings import MATCHER_THRESHOLDS
-
-    return tuple(MATCHER_THRESHOLDS)
-
-
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -232,10 +296,10 @@ def _judge_options(p: argparse.ArgumentParser) -> None:
 
 
 def _scoring_options(p: argparse.ArgumentParser) -> None:
-    from harness.scoring.settings import ScoreSettings
+    from harness.scoring.settings import MATCHERS, ScoreSettings
 
     d = ScoreSettings()
-    p.add_argument("--matcher", choices=_matchers(), default=d.matcher,
+    p.add_argument("--matcher", choices=MATCHERS, default=d.matcher,
                    help="claim similarity: lexical (default), embedding or hybrid (need harness[embed]), or judge "
                         "(a chat model asked about each plausible pair)")
     p.add_argument("--threshold", type=float, default=None,
@@ -351,15 +415,16 @@ def _score(args: argparse.Namespace, corpus, predictions: Iterable[Prediction]) 
         evaluation = evaluate(corpus, predictions, settings, workers=workers, progress=not args.no_progress)
     report_judge(evaluation.scorer)
     if args.out:
-        from harness.history import record_run
-        from harness.report.write import write_outputs
+        from harness.history import record_run, report_trend
+        from harness.report.write import final_results, write_outputs
 
         from harness.runner import environment
 
         manifest = {**environment(), "predictions": str(args.predictions),
                     "gold": {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)},
                     **({"tag": args.tag} if args.tag else {})}
-        write_outputs(args.out, evaluation, corpus, predictions, manifest, history_db=args.db)
+        results = final_results(evaluation, corpus, predictions, manifest)
+        write_outputs(args.out, results, evaluation, corpus, predictions, trend=report_trend(args.db, results))
         run_id = record_run(args.db, args.out / "results.json", args.tag)
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
@@ -577,31 +642,96 @@ def show_adapter(name: str, as_json: bool) -> int:
     return 0
 
 
+EXIT_REGRESSION = 1  # compare --fail-on-regression found a regression
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from harness.compare import run_cli, run_systems_cli
+    """Two runs compared, printed and written; the verdict becomes the exit code here and nowhere else."""
+    from harness.results.reader import load_results
 
     if args.systems:
         if args.baseline is not None or args.against_tag or args.against_previous:
             raise UserError("with --systems A B give only RUN (one results.json or its run folder)")
-        return run_systems_cli(args, args.candidate)
-    if args.against_tag or args.against_previous:
-        return _compare_against_history(args)
-    if args.baseline is None:
-        raise UserError("give BASELINE and CANDIDATE, or CANDIDATE with --against-tag TAG or --against-previous")
-    return run_cli(args)
-
-
-def _compare_against_history(args: argparse.Namespace) -> int:
-    from harness import compare
-    from harness.history import find_baseline
-
-    if args.baseline is not None:
+        return _compare_systems(args)
+    against_history = args.against_tag or args.against_previous
+    if against_history and args.baseline is not None:
         raise UserError("with --against-tag or --against-previous give only CANDIDATE (the baseline comes from "
                         f"{args.db})")
-    compare.options_from(args)  # bad flags fail before any file is read
-    candidate = compare.load_results(args.candidate)
-    baseline = find_baseline(args.db, candidate, args.against_tag, args.against_previous)
-    return compare.report(baseline.results, candidate, args, (f"{baseline.label} in {args.db}", str(args.candidate)))
+    if not against_history and args.baseline is None:
+        raise UserError("give BASELINE and CANDIDATE, or CANDIDATE with --against-tag TAG or --against-previous")
+    options = _compare_options(args)  # bad flags fail before any file is read
+    if against_history:
+        from harness.history import find_baseline
+
+        candidate = load_results(args.candidate)
+        found = find_baseline(args.db, candidate, args.against_tag, args.against_previous)
+        baseline, labels = found.results, (f"{found.label} in {args.db}", str(args.candidate))
+    else:
+        baseline, candidate = load_results(args.baseline), load_results(args.candidate)
+        labels = (str(args.baseline), str(args.candidate))
+    verdict = _compare_and_print(baseline, candidate, options, args, labels)
+    return EXIT_REGRESSION if args.fail_on_regression and verdict.regressed else 0
+
+
+def _compare_options(args: argparse.Namespace):
+    from harness.compare import CompareOptions, tolerances_from
+
+    _check_alpha(args.alpha)
+    tolerances, default = tolerances_from(args.tolerance, args.tolerances)
+    return CompareOptions(tolerances=tolerances, default_tolerance=default, alpha=args.alpha,
+                          require_significance=args.require_significance,
+                          allow_different_gold=args.allow_different_gold,
+                          allow_different_signature=args.allow_different_signature, systems=tuple(args.system))
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise UserError(f"alpha must be between 0 and 1, got {alpha}", None, None, "--alpha")
+
+
+def _compare_and_print(baseline: dict, candidate: dict, options, args: argparse.Namespace, labels: tuple[str, str]):
+    """Compare two loaded runs, write and print what args ask for; returns the comparison's verdict."""
+    from harness import compare
+    from harness.io import atomic_write
+    from harness.junit import junit_xml
+
+    comparison = compare.compare_results(baseline, candidate, options, labels)
+    fmt = "json" if args.json else args.format
+    render = {"table": compare.to_text, "md": compare.to_markdown, "json": compare.to_json}[fmt]
+    if args.markdown:  # files first: one that cannot be written is the one line of output, not a table and then it
+        atomic_write(args.markdown, compare.to_markdown(comparison))
+    if args.junit:
+        atomic_write(args.junit, junit_xml(comparison))
+    print(render(comparison), end="")
+    return compare.verdict(comparison)
+
+
+GATING_FLAGS = (("fail_on_regression", "--fail-on-regression"), ("junit", "--junit"), ("tolerance", "--tolerance"),
+                ("tolerances", "--tolerances"), ("require_significance", "--require-significance"),
+                ("system", "--system"), ("allow_different_gold", "--allow-different-gold"),
+                ("allow_different_signature", "--allow-different-signature"))
+
+
+def _compare_systems(args: argparse.Namespace) -> int:
+    """`harness compare --systems A B RUN`: print the paired comparison of two systems of one run; it never gates."""
+    from harness import pairwise
+    from harness.compare import CompareOptions
+    from harness.io import atomic_write
+    from harness.results.reader import load_results
+
+    given = [flag for dest, flag in GATING_FLAGS if getattr(args, dest, None)]
+    if given:
+        raise UserError(f"{given[0]} compares two runs; --systems A B RUN compares two systems of one run and "
+                        "does not gate")
+    _check_alpha(args.alpha)
+    results = load_results(args.candidate)
+    a, b = args.systems
+    comparison = pairwise.compare_two_systems(results, a, b, CompareOptions(alpha=args.alpha), str(args.candidate))
+    fmt = "json" if args.json else args.format
+    print({"table": pairwise.to_text, "md": pairwise.to_markdown, "json": pairwise.to_json}[fmt](comparison), end="")
+    if args.markdown:
+        atomic_write(args.markdown, pairwise.to_markdown(comparison))
+    return 0
 
 
 COMMANDS = {"gold": cmd_gold, "score": cmd_score, "matcher": cmd_matcher, "history": cmd_history,

@@ -1,66 +1,23 @@
-"""Compare two scored runs: per-metric deltas, paired tests over documents and over gold claims, regression gates.
+"""Compare two scored runs: per-metric deltas, paired tests over documents and over gold claims, regression verdicts.
 
 `compare_results(baseline, candidate, options)` works on two loaded results dicts, wherever they came
-from (two results.json files, or a run and one looked up in the history database); `run_cli` is the
-command-line wrapper around it.
+from (two results.json files, or a run and one looked up in the history database); `verdict` says what
+the comparison concludes. Reading files, printing and exit codes are the command line's job (harness.cli).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.io import JSONProblem, atomic_write, loads_strict, read_text
+from harness.results.reader import check_results
+from harness.results.regression import DEFAULT_TOLERANCE, EPSILON, exceeds, smallest_reachable_p, worse_by
+from harness.results.signature import Signature
 
-DEFAULT_TOLERANCE = 0.01
 DEFAULT_ALPHA = 0.05
-EPSILON = 1e-12  # a drop equal to the tolerance (up to float noise) is not a regression
-
-def compare_help() -> str:
-    """`harness compare --help`: the modes, the gate, every gated metric (from the metric registry) and exit codes."""
-    import textwrap
-
-    from harness.report.metrics import METRICS
-
-    gated = textwrap.fill(" ".join(m.name for m in METRICS), width=100, initial_indent="  ", subsequent_indent="  ")
-    claim_level = ", ".join(m.name for m in METRICS if m.claim_level)
-    return f"""\
-Compare BASELINE and CANDIDATE (results.json files, or the run folders holding them): for each system and
-metric both values, the delta and a paired test over documents (exact sign-flip permutation up to 16
-documents, else a seeded paired bootstrap), plus an exact McNemar test on the gold claims matched by one
-run but not the other, and the list of gold claims that flipped.
-
-With --systems A B RUN: two systems of one run, paired the same way (is A better than B on this gold?).
-It reports; it does not gate.
-
-Runs scored on different gold or with a different scoring signature are refused unless
---allow-different-gold / --allow-different-signature is given (the output is then marked).
-
-Gating (--fail-on-regression): a metric regresses when it moves the wrong way (down; up for
-claims.duplicate_rate and claims.excluded_content) by more than its tolerance. Tolerances are absolute;
-the default is {DEFAULT_TOLERANCE} for every metric. Set them with --tolerance METRIC=VALUE (repeatable;
-METRIC may be `default`; VALUE `off` stops gating that metric) and/or --tolerances FILE, a YAML mapping
-of the same (flags win). A system or task present in the baseline but missing from the candidate also
-regresses. With --require-significance a drop counts only if a paired test agrees (p < --alpha): the
-document-level test, or for the claim-matching metrics (below) the claim-level McNemar test. With few
-documents the document-level test cannot reach significance; the output says so.
-claim-matching metrics: {claim_level}
-A metric that is not measured (n/a) in both runs is not gated.
-
-metrics gated (every one, unless its tolerance is off):
-{gated}
-
-exit codes:
-  0  no regression (or --fail-on-regression not given); also --systems
-  1  regression found (with --fail-on-regression)
-  2  usage or input error (missing or malformed file, different gold or signature, unknown metric or system)
-  130  interrupted (Ctrl-C); 143  terminated (SIGTERM)
-  output piped into a reader that stops early (| head) is cut short silently; the status stays the above
-"""
 
 
 @dataclass(frozen=True)
@@ -79,40 +36,17 @@ class CompareOptions:
         return self.tolerances.get(metric, self.default_tolerance)
 
 
-# --------------------------------------------------------------------------- loading and checks
+# --------------------------------------------------------------------------- checks
 
-def load_results(path: Path) -> dict:
-    """A results.json (or a folder holding one), checked for the fields compare reads."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "results.json"
-    text = read_text(path)
+def _signature(results: dict, label: str) -> Signature:
     try:
-        results = loads_strict(text)
-    except json.JSONDecodeError as err:
-        raise UserError(f"not valid JSON ({err.msg}, line {err.lineno})", path) from None
-    except JSONProblem as err:
-        raise UserError(f"not valid JSON ({err})", path) from None
-    check_results(results, path)
-    return results
+        return Signature.parse(results["signature"])
+    except ValueError as err:
+        raise UserError(str(err), label, None, "signature") from None
 
 
-def check_results(results: object, path: Path | str | None = None) -> None:
-    if not isinstance(results, dict):
-        raise UserError("not a harness results.json (expected a JSON object)", path)
-    for key, kind in (("systems", dict), ("gold_sha256", str), ("signature", str), ("n_documents", int)):
-        if not isinstance(results.get(key), kind):
-            raise UserError(f"not a harness results.json (missing or invalid {key!r})", path, None, key)
-    for name, system in results["systems"].items():
-        if not isinstance(system, dict) or not isinstance(system.get("per_doc"), dict):
-            raise UserError(f"system {name!r} has no per_doc scores", path, None, "systems")
-
-
-def _signature_without_gold(signature: str) -> list[str]:
-    return [part for part in signature.split("|") if not part.startswith("gold:")]
-
-
-def compatibility(baseline: dict, candidate: dict, options: CompareOptions) -> list[str]:
+def compatibility(baseline: dict, candidate: dict, options: CompareOptions,
+                  labels: tuple[str, str] = ("baseline", "candidate")) -> list[str]:
     """Refuse runs that cannot be compared (UserError), or return the marks for an allowed mismatch."""
     marks = []
     gold_a, gold_b = baseline["gold_sha256"], candidate["gold_sha256"]
@@ -122,9 +56,8 @@ def compatibility(baseline: dict, candidate: dict, options: CompareOptions) -> l
                             "pass --allow-different-gold to compare anyway")
         marks.append(f"DIFFERENT GOLD: baseline {gold_a[:12]}, candidate {gold_b[:12]}; deltas mix gold "
                      "changes with system changes")
-    sig_a, sig_b = _signature_without_gold(baseline["signature"]), _signature_without_gold(candidate["signature"])
-    if sig_a != sig_b:
-        differ = [f"{a} vs {b}" for a, b in zip(sig_a, sig_b) if a != b] or ["different number of parts"]
+    differ = _signature(baseline, labels[0]).differences(_signature(candidate, labels[1]))
+    if differ:
         if not options.allow_different_signature:
             raise UserError(f"the runs have different scoring signatures ({'; '.join(differ)}); "
                             "pass --allow-different-signature to compare anyway")
@@ -141,7 +74,7 @@ def compare_results(baseline: dict, candidate: dict, options: CompareOptions = C
 
     check_results(baseline, labels[0])
     check_results(candidate, labels[1])
-    marks = compatibility(baseline, candidate, options)
+    marks = compatibility(baseline, candidate, options, labels)
     wanted = set(options.systems)
     names_a = {n for n in baseline["systems"] if not wanted or n in wanted}
     names_b = {n for n in candidate["systems"] if not wanted or n in wanted}
@@ -204,7 +137,7 @@ def paired_comparison(a: dict, b: dict, options: CompareOptions) -> dict:
     """Two systems' result entries paired document by document (one system in two runs, or two systems of
     one run): each metric's values, delta (b - a), paired test, and the tolerance verdict."""
     from harness.aggregate import paired_test
-    from harness.report import metrics as M
+    from harness.results import metrics as M
 
     docs = sorted(set(a["per_doc"]) & set(b["per_doc"]))
     claim_test, flipped = claim_flip_test(a, b, docs)
@@ -240,19 +173,19 @@ def paired_comparison(a: dict, b: dict, options: CompareOptions) -> dict:
             by.append("claims")
         row["significant"] = bool(by)
         row["significant_by"] = by
-        worse_by = -row["delta"] if metric.higher_is_better else row["delta"]
-        dropped = tolerance is not None and worse_by > tolerance + EPSILON
+        worse = worse_by(va, vb, metric.direction)
+        dropped = exceeds(worse, tolerance)
         row["regression"] = dropped and (row["significant"] or not options.require_significance)
         if dropped:
             row["status"] = "REGRESSION" if row["regression"] else "drop, not significant"
-        elif tolerance is not None and worse_by > EPSILON:
+        elif tolerance is not None and worse > EPSILON:
             row["status"] = "within tolerance"
-        elif worse_by < -EPSILON:
+        elif worse < -EPSILON:
             row["status"] = "improved"
         else:
             row["status"] = "ok" if tolerance is not None else "not gated"
     n = len(docs)
-    floor = (min(1.0, 2.0 / 2 ** n) if n <= 16 else 1.0 / (options.n_boot + 1)) if n else None
+    floor = smallest_reachable_p(n, n_boot=options.n_boot)
     return {"documents": n, "document_test_floor": floor, "metrics": rows, "claim_test": claim_test,
             "flipped": flipped}
 
@@ -279,8 +212,24 @@ def claim_flip_test(a: dict, b: dict, docs: list[str]) -> tuple[dict | None, dic
     return test, flipped
 
 
-def has_regression(comparison: dict) -> bool:
-    return bool(comparison["regressions"])
+@dataclass(frozen=True)
+class Verdict:
+    """What a comparison concludes: the regressions it found, as `system metric` (empty: none)."""
+
+    regressions: tuple[str, ...]
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.regressions)
+
+    def __str__(self) -> str:
+        if not self.regressions:
+            return "no regression"
+        return f"{len(self.regressions)} regression(s): {', '.join(self.regressions)}"
+
+
+def verdict(comparison: dict) -> Verdict:
+    return Verdict(tuple(f"{r['system']} {r['metric'] or ''}".strip() for r in comparison["regressions"]))
 
 
 # --------------------------------------------------------------------------- rendering
@@ -334,14 +283,6 @@ def _claim_line(name: str, s: dict) -> str | None:
             f"(smallest possible {fmt_p(ct['p_floor'])})")
 
 
-def _verdict(comparison: dict) -> str:
-    n = len(comparison["regressions"])
-    if not n:
-        return "no regression"
-    items = ", ".join(f"{r['system']} {r['metric'] or ''}".strip() for r in comparison["regressions"])
-    return f"{n} regression(s): {items}"
-
-
 def _flip_list(items: list[dict], limit: int | None) -> str:
     shown = items if limit is None else items[:limit]
     text = ", ".join(f"{x['doc_id']}:{x['gold_id']}" for x in shown)
@@ -370,7 +311,7 @@ def to_text(comparison: dict) -> str:
             out.append(f"systems {title}: {', '.join(comparison[key])}")
     out += [f"note: {n}" for n in comparison["notes"]]
     gate = " (only drops a paired test confirms)" if comparison["require_significance"] else ""
-    out.append(f"result: {_verdict(comparison)}{gate}; alpha {comparison['alpha']:g}")
+    out.append(f"result: {verdict(comparison)}{gate}; alpha {comparison['alpha']:g}")
     return "\n".join(out) + "\n"
 
 
@@ -379,7 +320,7 @@ def to_markdown(comparison: dict) -> str:
 
     a, b = comparison["baseline"], comparison["candidate"]
     ok = not comparison["regressions"]
-    out = [f"## Comparison: {'✅' if ok else '❌'} {_verdict(comparison)}", "",
+    out = [f"## Comparison: {'✅' if ok else '❌'} {verdict(comparison)}", "",
            f"baseline `{a['label']}` → candidate `{b['label']}`"]
     out += [f"\n> **Warning:** {m}" for m in comparison["marks"]]
     rows = metric_rows(comparison)
@@ -408,33 +349,10 @@ def to_json(comparison: dict) -> str:
     return json.dumps(comparison, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-# --------------------------------------------------------------------------- command line
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("baseline", type=Path, help="baseline results.json (or its run folder)")
-    p.add_argument("candidate", type=Path, help="candidate results.json (or its run folder)")
-    p.add_argument("--format", choices=("table", "md", "json"), default="table", help="what to print (default table)")
-    p.add_argument("--json", action="store_true", help="print JSON (same as --format json)")
-    p.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown to FILE")
-    p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML: one test case per gated metric")
-    p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a metric regresses")
-    p.add_argument("--tolerance", action="append", default=[], metavar="METRIC=VALUE",
-                   help=f"allowed drop for a metric (default {DEFAULT_TOLERANCE}; METRIC may be 'default'; "
-                        "VALUE 'off' = not gated)")
-    p.add_argument("--tolerances", type=Path, metavar="FILE", help="YAML mapping of METRIC: VALUE (flags win)")
-    p.add_argument("--require-significance", action="store_true",
-                   help="count a drop as a regression only if a paired test agrees (p < alpha)")
-    p.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help=f"significance level (default {DEFAULT_ALPHA})")
-    p.add_argument("--system", action="append", default=[], help="compare only this system (repeatable)")
-    p.add_argument("--systems", nargs=2, metavar=("A", "B"),
-                   help="instead: two systems of one run (give only RUN): harness compare --systems A B RUN")
-    p.add_argument("--allow-different-gold", action="store_true", help="compare runs scored on different gold")
-    p.add_argument("--allow-different-signature", action="store_true",
-                   help="compare runs scored with different settings (threshold, ROUGE options, version)")
-
+# --------------------------------------------------------------------------- tolerances
 
 def _parse_tolerance(metric: str, raw: object, path: Path | None, line: int | None) -> tuple[str, float | None]:
-    from harness.report.metrics import BY_NAME
+    from harness.results.metrics import BY_NAME
 
     metric = str(metric).strip()
     if metric != "default" and metric not in BY_NAME:
@@ -474,64 +392,3 @@ def tolerances_from(flags: list[str], file: Path | None) -> tuple[dict, float]:
         tolerances[key] = value
     default = tolerances.pop("default", DEFAULT_TOLERANCE)
     return tolerances, default
-
-
-def options_from(args: argparse.Namespace) -> CompareOptions:
-    if not 0 < args.alpha < 1:
-        raise UserError(f"alpha must be between 0 and 1, got {args.alpha}", None, None, "--alpha")
-    tolerances, default = tolerances_from(args.tolerance, args.tolerances)
-    return CompareOptions(tolerances=tolerances, default_tolerance=default, alpha=args.alpha,
-                          require_significance=args.require_significance,
-                          allow_different_gold=args.allow_different_gold,
-                          allow_different_signature=args.allow_different_signature, systems=tuple(args.system))
-
-
-def report(baseline: dict, candidate: dict, args: argparse.Namespace, labels: tuple[str, str]) -> int:
-    """Compare two loaded runs, print and write what args ask for, and return the exit code.
-
-    The seam for other baselines (a tagged or previous run from the history database): load the
-    dicts any way, then call this.
-    """
-    from harness.junit import junit_xml
-
-    comparison = compare_results(baseline, candidate, options_from(args), labels)
-    fmt = "json" if args.json else args.format
-    render = {"table": to_text, "md": to_markdown, "json": to_json}[fmt]
-    if args.markdown:  # files first: one that cannot be written is the one line of output, not a table and then it
-        atomic_write(args.markdown, to_markdown(comparison))
-    if args.junit:
-        atomic_write(args.junit, junit_xml(comparison))
-    print(render(comparison), end="")
-    return 1 if args.fail_on_regression and has_regression(comparison) else 0
-
-
-def run_cli(args: argparse.Namespace) -> int:
-    options_from(args)  # bad flags fail before any file is read
-    baseline, candidate = load_results(args.baseline), load_results(args.candidate)
-    return report(baseline, candidate, args, (str(args.baseline), str(args.candidate)))
-
-
-GATING_FLAGS = (("fail_on_regression", "--fail-on-regression"), ("junit", "--junit"), ("tolerance", "--tolerance"),
-                ("tolerances", "--tolerances"), ("require_significance", "--require-significance"),
-                ("system", "--system"), ("allow_different_gold", "--allow-different-gold"),
-                ("allow_different_signature", "--allow-different-signature"))
-
-
-def run_systems_cli(args: argparse.Namespace, run_path: Path) -> int:
-    """`harness compare --systems A B RUN`: print the paired comparison of two systems of one run; exit 0."""
-    from harness import pairwise
-
-    given = [flag for dest, flag in GATING_FLAGS if getattr(args, dest, None)]
-    if given:
-        raise UserError(f"{given[0]} compares two runs; --systems A B RUN compares two systems of one run and "
-                        "does not gate")
-    if not 0 < args.alpha < 1:
-        raise UserError(f"alpha must be between 0 and 1, got {args.alpha}", None, None, "--alpha")
-    results = load_results(run_path)
-    a, b = args.systems
-    comparison = pairwise.compare_two_systems(results, a, b, CompareOptions(alpha=args.alpha), str(run_path))
-    fmt = "json" if args.json else args.format
-    print({"table": pairwise.to_text, "md": pairwise.to_markdown, "json": pairwise.to_json}[fmt](comparison), end="")
-    if args.markdown:
-        atomic_write(args.markdown, pairwise.to_markdown(comparison))
-    return 0

@@ -22,7 +22,7 @@ from typing import Any
 from harness.errors import UserError, shown
 from harness.io import dumps_canonical, line_of, read_text, read_yaml
 from harness.records import TASKS
-from harness.scoring.settings import MATCHER_THRESHOLDS, MAX_BOOTSTRAP
+from harness.scoring.settings import MATCHERS, MAX_BOOTSTRAP
 
 # --------------------------------------------------------------------------- suggestions
 
@@ -212,7 +212,7 @@ CORPUS_OPTIONS = (
 CORPUS_KEYS = tuple(o.name for o in CORPUS_OPTIONS) + ("columns",)  # columns: {id, text, reference}
 COLUMN_KEYS = ("id", "text", "reference")
 SCORING_OPTIONS = (
-    Option("matcher", str, None, "claim similarity", choices=tuple(MATCHER_THRESHOLDS)),
+    Option("matcher", str, None, "claim similarity", choices=MATCHERS),
     Option("judge_url", str, None, "matcher judge: OpenAI-compatible endpoint root, e.g. http://127.0.0.1:8080/v1"),
     Option("judge_model", str, None, "matcher judge: model name the endpoint expects"),
     Option("judge_api_key_env", str, None, "matcher judge: name of the environment variable holding the API key"),

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.history import DEFAULT_METRIC, DEFAULT_TOLERANCE, SYSTEM_LEVEL, Series, connect, trend
+from harness.history.queries import DEFAULT_METRIC, Series
 from harness.io import atomic_write
+from harness.results.regression import DEFAULT_TOLERANCE
 
 FORMATS = {".png": "png", ".svg": "svg"}
 _STYLE = {"svg.hashsalt": "harness-history", "svg.fonttype": "none", "font.size": 9}
@@ -65,20 +66,9 @@ def write_plot(series: Sequence[Series], out: Path, tolerance: float = DEFAULT_T
     atomic_write(Path(out), render(series, fmt, tolerance))
 
 
-def trend_svg(db_path: Path, metric: str = DEFAULT_METRIC, *, systems: Sequence[str] | None = None,
-              last: int | None = 20, tolerance: float = DEFAULT_TOLERANCE, current: dict | None = None) -> str | None:
-    """The trend chart as an inline <svg> element for an HTML report; None when there is no history to show.
-
-    `current` is the report's own results: included as the newest point when not recorded yet.
-    """
-    if not Path(db_path).exists():
-        return None
-    conn = connect(db_path, create=False)
-    try:
-        series = trend(conn, metric, systems, SYSTEM_LEVEL, last, tolerance, current)
-    finally:
-        conn.close()
-    if not series or sum(len(s.points) for s in series) < 2:
+def trend_svg(series: Sequence[Series], tolerance: float = DEFAULT_TOLERANCE) -> str | None:
+    """The trend chart as an inline <svg> element for an HTML report; None when there is no trend to show."""
+    if sum(len(s.points) for s in series) < 2:
         return None
     svg = render(series, "svg", tolerance).decode("utf-8")
     return svg[re.search(r"<svg\b", svg).start():]

@@ -18,7 +18,8 @@ def compare_two_systems(results: dict, a: str, b: str, options: CompareOptions =
     """The comparison of systems `a` and `b` of one results dict, JSON-ready (what --json prints)."""
     from harness.aggregate import can_reach
     from harness.config import unknown_name_error
-    from harness.report.metrics import BY_NAME, reads_gold
+    from harness.report.systems import reads_gold
+    from harness.results.metrics import BY_NAME
 
     systems = results["systems"]
     for name in (a, b):
@@ -136,7 +137,7 @@ def to_json(comparison: dict) -> str:
 
 def best_against_rest(results: dict, options: CompareOptions = CompareOptions()) -> dict[str, list[dict]]:
     """task → the best competitor on the task's primary metric paired against each other competitor."""
-    from harness.report.metrics import ranked_systems, reads_gold
+    from harness.report.systems import ranked_systems, reads_gold
 
     out: dict[str, list[dict]] = {}
     for task, primary in (("summary", "summary.rougeL"), ("claims", "claims.f1")):
@@ -153,7 +154,7 @@ def best_against_rest(results: dict, options: CompareOptions = CompareOptions())
 
 
 def _primary(system: dict, name: str) -> float | None:
-    from harness.report.metrics import BY_NAME, system_value
+    from harness.results.metrics import BY_NAME, system_value
 
     return system_value(system, BY_NAME[name])
 

@@ -428,9 +428,11 @@ def write_predictions(path: Path, predictions: list[Prediction], systems: list[S
 def write_results(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction], manifest: dict,
                   history_db: Path | None = None) -> Path:
     """results.json, the tables and the report (with the release-history trend when a database is given)."""
-    from harness.report.write import write_outputs
+    from harness.history import report_trend
+    from harness.report.write import final_results, write_outputs
 
-    return write_outputs(out_dir, evaluation, corpus, predictions, manifest, history_db=history_db)
+    results = final_results(evaluation, corpus, predictions, manifest)
+    return write_outputs(out_dir, results, evaluation, corpus, predictions, trend=report_trend(history_db, results))
 
 
 # --------------------------------------------------------------------------- manifest

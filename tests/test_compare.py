@@ -77,7 +77,8 @@ def cli(capsys):
 
 
 def compare_json(runs, a: str, b: str, *args) -> dict:
-    from harness.compare import CompareOptions, compare_results, load_results
+    from harness.compare import CompareOptions, compare_results
+    from harness.results.reader import load_results
 
     assert not args
     return json.loads(json.dumps(compare_results(load_results(runs["paths"][a]), load_results(runs["paths"][b]),
@@ -205,7 +206,7 @@ def test_refuses_different_signature(runs, cli):
 @pytest.mark.parametrize("content, message", [
     (None, "file not found"),
     ("{not json", "not valid JSON"),
-    ('{"systems": {}}', "not a harness results.json"),
+    ('{"systems": {}}', "signature: missing or not a string (is this a harness results.json?)"),
 ])
 def test_bad_input_is_one_line_and_exit_2(runs, tmp_path, content, message, cli):
     path = tmp_path / "candidate.json"
@@ -268,7 +269,8 @@ def test_text_table_matches_json(runs, cli):
 
 def test_compare_results_on_loaded_dicts(runs):
     """The seam other baselines (e.g. from the history database) use: two dicts in, the comparison out."""
-    from harness.compare import CompareOptions, compare_results, load_results
+    from harness.compare import CompareOptions, compare_results
+    from harness.results.reader import load_results
 
     baseline = load_results(runs["paths"]["base"].parent)  # a run folder works as well as its results.json
     candidate = json.loads(json.dumps(baseline))

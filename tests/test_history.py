@@ -20,6 +20,7 @@ from harness.errors import UserError
 from harness.evaluate import evaluate
 from harness.io import write_json
 from harness.records import PredictedClaim, Prediction
+from harness.results.reader import read_results
 from harness.scoring.scorer import Scorer, ScoreSettings
 from tests.conftest import run_cli
 
@@ -374,7 +375,7 @@ def test_two_threads_writing_the_same_runs_at_once_do_not_duplicate(tmp_path, ma
         try:
             start.wait()
             for path in order:
-                text, results = history.read_results(path)
+                text, results = read_results(path)
                 history.store(conn, results, text, path)
         except BaseException as err:  # noqa: BLE001 - reported by the assertion below
             errors.append(err)
@@ -494,20 +495,21 @@ def test_trend_svg_for_the_report(tmp_path, golds):
     from harness.history_plot import trend_svg
 
     db = tmp_path / "h.sqlite"
-    assert trend_svg(db) is None and not db.exists()
     path = tmp_path / "v1" / "results.json"
-    write_results(path, golds, all_claims(), tag="v1")
+    first = write_results(path, golds, all_claims(), tag="v1")
+    assert history.report_trend(db, first) == [] and not db.exists()
+    assert trend_svg([]) is None
     history.record_run(db, path)
-    assert trend_svg(db) is None  # one run is no trend
+    assert trend_svg(history.report_trend(db, first)) is None  # one run, already recorded, is no trend
 
     current = write_results(tmp_path / "v2" / "results.json", golds, all_claims(4, 1), tag="v2", minute=1)
-    svg = trend_svg(db, "claims.f1", current=current)
+    svg = trend_svg(history.report_trend(db, current, "claims.f1"))
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     assert ["v1", "v2"] == texts[:2]  # the recorded run, then the current one, on the x axis
     assert "model: claims.f1" in texts
     assert "regression (&gt; 0.01)" in texts  # 1.0 -> F1(5 of 8) is a drop, so the legend has the marker
-    assert trend_svg(db, "claims.f1", current=current) == svg  # deterministic: the same bytes each time
+    assert trend_svg(history.report_trend(db, current)) == svg  # deterministic: the same bytes each time
     assert rows(db, "SELECT COUNT(*) FROM runs") == [(1,)]  # the current run is shown, not recorded
 
 

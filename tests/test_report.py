@@ -128,7 +128,7 @@ def test_rouge_per_document_matches_rouge_score(run):
 # --------------------------------------------------------------------------- tables agree with results.json
 
 def test_leaderboard_csv_matches_json(run):
-    from harness.report.metrics import METRICS
+    from harness.results.metrics import METRICS
 
     systems = run["results"]["systems"]
     rows = _csv(run["out"] / "leaderboard.csv")
@@ -157,7 +157,7 @@ def test_leaderboard_csv_matches_json(run):
 
 
 def test_leaderboard_markdown_and_text_match_json(run):
-    from harness.report.metrics import METRICS
+    from harness.results.metrics import METRICS
 
     systems = run["results"]["systems"]
     md_rows = _md_rows((run["out"] / "leaderboard.md").read_text(encoding="utf-8"))
@@ -316,7 +316,7 @@ def test_html_report_pairs_the_best_competitor_with_each_other(run):
 
 def test_every_table_column_and_mark_has_a_legend_entry(run):
     from harness.report import legend
-    from harness.report.metrics import METRICS
+    from harness.results.metrics import METRICS
     from harness.report.run_tables import NESTED_CI, SENSITIVITY_COLUMNS
 
     labels = [m.label for m in METRICS] + [NESTED_CI, "fail", "missing", "tp", "fp", "fn", "[lo, hi]", "n/a",
@@ -336,14 +336,15 @@ def test_every_table_column_and_mark_has_a_legend_entry(run):
 def test_write_outputs_keeps_the_manifest(run, tmp_path):
     from harness.evaluate import evaluate
     from harness.predictions import read_predictions
-    from harness.report.write import write_outputs
+    from harness.report.write import final_results, write_outputs
     from harness.scoring.scorer import ScoreSettings
 
     corpus = run["corpus"]
     predictions = [p for p in read_predictions(run["predictions"], corpus.by_id()) if p.system == "beta"]
     evaluation = evaluate(corpus, predictions, ScoreSettings(bootstrap=0))
     manifest = {"harness_version": "test", "seeds": {"bootstrap": 1}}
-    path = write_outputs(tmp_path / "run", evaluation, corpus, predictions, manifest)
+    results = final_results(evaluation, corpus, predictions, manifest)
+    path = write_outputs(tmp_path / "run", results, evaluation, corpus, predictions)
     assert path == tmp_path / "run" / "results.json"
     written = json.loads(path.read_text(encoding="utf-8"))
     assert written["manifest"] == manifest

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from html import escape
 
 from harness.records import Corpus, Document, Prediction
-from harness.report import metrics as M
+from harness.report import systems as S
 from harness.report import run_tables as T
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -282,7 +282,7 @@ def _text(texts: list[str], decision: dict) -> str:
 
 def _documents(results: dict, documents: Sequence[Document], detail: Detail) -> str:
     threshold = (results.get("sensitivity") or {}).get("run_threshold")
-    systems = M.ranked_systems(results)
+    systems = S.ranked_systems(results)
     parts = ['<section id="documents"><h2>Documents</h2><p class="note">For each document and system: the summary '
              "beside its references, the gold claims matched and missed, and the predictions that matched nothing "
              "with the reason from the decision log.</p>"]
@@ -294,7 +294,7 @@ def _documents(results: dict, documents: Sequence[Document], detail: Detail) -> 
             if entry is None:
                 continue
             parts.append(_system_block(doc, name, entry, detail.predictions.get((doc.doc_id, name)),
-                                       detail.decisions(name, doc.doc_id), threshold, M.display_name(results, name)))
+                                       detail.decisions(name, doc.doc_id), threshold, S.display_name(results, name)))
         parts.append("</details>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -310,7 +310,7 @@ def _page_name(number: int) -> str:
 
 def _failures(results: dict, page_of: Mapping[str, str]) -> str:
     """Failed documents per system, linked to their page: what a reader of a large run looks for first."""
-    rows = [(name, doc_id, entry["failure"]) for name in M.ranked_systems(results)
+    rows = [(name, doc_id, entry["failure"]) for name in S.ranked_systems(results)
             for doc_id, entry in sorted(results["systems"][name]["per_doc"].items()) if entry.get("failure")]
     if not rows:
         return '<section id="failures"><h2>Failures</h2><p>No document failed.</p></section>'
@@ -378,7 +378,7 @@ def report_files(results: dict, corpus: Corpus, detail: Detail, plots: dict[str,
         tail = [_failures(results, page_of), _sensitivity(results), _page_index(pages, results)]
     else:
         tail = [_per_doc(rows), _sensitivity(results), _documents(results, documents, detail)]
-    yield "report.html", _html(f"harness report: {', '.join(M.ranked_systems(results))}", "\n".join(head + tail))
+    yield "report.html", _html(f"harness report: {', '.join(S.ranked_systems(results))}", "\n".join(head + tail))
 
 
 def _html(title: str, body: str) -> str:

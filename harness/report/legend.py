@@ -8,25 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from harness.results.metrics import METRICS
+
 NOTES: dict[str, str] = {
-    # leaderboard and per-document columns
-    "R1": "ROUGE-1 F1: unigram overlap with the best-matching reference summary",
-    "R2": "ROUGE-2 F1: bigram overlap",
-    "RL": "ROUGE-L F1: longest common subsequence",
-    "RLsum": "ROUGE-Lsum F1: longest common subsequence sentence by sentence",
-    "coverage": "claim coverage: share of the gold claims the summary expresses",
-    "w.coverage": "salience-weighted claim coverage (core 3, major 2, minor 1)",
-    "cov/ref": "claims covered over the claims the gold reference of the nearest length expresses (1.0 = as many)",
-    "num.faithful": "numeric faithfulness: share of the summary's numbers that its source states",
-    "P": "precision: share of predicted claims matched one-to-one to a gold claim",
-    "R": "recall: share of gold claims matched one-to-one",
-    "F1": "harmonic mean of P and R",
-    "macro F1": "mean of the per-document F1",
-    "lenient R": "lenient recall: share of gold claims some prediction reaches, one prediction may reach several",
-    "w.R": "salience-weighted recall (core 3, major 2, minor 1)",
-    "dup": "duplicate rate: share of predictions restating a gold claim another prediction already matched",
-    "v.R": "version-weighted recall: each gold claim weighted by how many outlets' versions carry its fact",
-    "excluded": "predictions taken from excluded page content (captions, bylines, related stories …), a count",
+    # leaderboard and per-document columns: the metrics (their meaning lives in the metric registry), then the rest
+    **{m.label: m.description for m in METRICS},
     "F1 ci95 docs+claims": "95% interval of F1 from a nested bootstrap: documents, then claims within each",
     "fail": "documents the system failed on (scored as empty output)",
     "missing": "documents with no prediction (scored as empty output)",

@@ -7,7 +7,8 @@ canvas, without pyplot's global state, and returned as PNG and SVG bytes.
 
 from __future__ import annotations
 
-from harness.report import metrics as M
+from harness.report import systems as S
+from harness.results import metrics as M
 
 BAR_METRICS = ("summary.rouge1", "summary.rouge2", "summary.rougeL", "summary.rougeLsum", "summary.claim_coverage",
                "claims.precision", "claims.recall", "claims.f1", "claims.weighted_recall")
@@ -44,7 +45,7 @@ def _figure(width: float, height: float):
 
 def metric_bars(results: dict) -> dict[str, bytes] | None:
     """One small panel per metric; a bar per system, whiskers at the 95% interval where one was computed."""
-    systems = M.ranked_systems(results)
+    systems = S.ranked_systems(results)
     panels = []
     for name in BAR_METRICS:
         metric = M.BY_NAME[name]
@@ -82,7 +83,7 @@ def precision_recall(results: dict) -> dict[str, bytes] | None:
     """Claim precision against recall per system, over iso-F1 curves."""
     import numpy as np
 
-    points = [(s, results["systems"][s]["claims"]) for s in M.ranked_systems(results)
+    points = [(s, results["systems"][s]["claims"]) for s in S.ranked_systems(results)
               if results["systems"][s].get("claims")]
     if not points:
         return None
@@ -116,7 +117,7 @@ def sensitivity(results: dict) -> dict[str, bytes] | None:
         return None
     fig = _figure(5.5, 3.8)
     ax = fig.add_subplot(1, 1, 1)
-    for name in [s for s in M.ranked_systems(results) if s in sens["systems"]]:
+    for name in [s for s in S.ranked_systems(results) if s in sens["systems"]]:
         rows = sens["systems"][name]
         ax.plot([r["threshold"] for r in rows], [r["f1"] for r in rows], marker="o", label=_label(name))
     if sens.get("run_threshold") is not None:

@@ -7,8 +7,9 @@ so a table can never disagree with results.json.
 from __future__ import annotations
 
 from harness.report import legend
-from harness.report import metrics as M
+from harness.report import systems as S
 from harness.report.tables import NOT_MEASURED, csv_table, markdown_table, text_table
+from harness.results import metrics as M
 
 CI_NOTE = ("95% intervals are seeded bootstrap over documents. With few documents they are wide; "
            "differences smaller than the intervals are not evidence.")
@@ -27,7 +28,7 @@ def fmt_ci(value: float | None, ci: list[float] | None) -> str:
 def leaderboard(results: dict) -> dict:
     """Systems × metrics with intervals: the structure behind leaderboard.{json,csv,md,txt}."""
     rows = []
-    for name in M.ranked_systems(results):
+    for name in S.ranked_systems(results):
         system = results["systems"][name]
         values = {}
         for metric in M.METRICS:
@@ -36,7 +37,7 @@ def leaderboard(results: dict) -> dict:
         claims = system.get("claims") or {}
         if claims:
             values["claims.f1"]["ci95_docs_then_claims"] = claims.get("f1_ci95_docs_then_claims")
-        rows.append({"system": name, "reads_gold": M.reads_gold(results, name), "metrics": values,
+        rows.append({"system": name, "reads_gold": S.reads_gold(results, name), "metrics": values,
                      "failures": system.get("failures", 0), "missing": len(system.get("missing", [])),
                      "warnings": list(system.get("warnings") or [])})
     return {"signature": results["signature"], "gold_sha256": results["gold_sha256"],
@@ -58,7 +59,7 @@ def task_rows(board: dict, task: str) -> tuple[list[dict], list[str]]:
         values = entry["metrics"]
         if not any(m.name in values for m in metrics):
             continue
-        shown = entry["system"] + (M.CEILING_MARK if entry.get("reads_gold") else "")
+        shown = entry["system"] + (S.CEILING_MARK if entry.get("reads_gold") else "")
         row: dict = {"system": shown, "fail": entry["failures"], "missing": entry["missing"]}
         for m in metrics:
             v = values[m.name]
@@ -148,9 +149,9 @@ PER_DOC_METRICS = tuple(M.BY_NAME[n] for n in (
 def per_doc(results: dict) -> list[dict]:
     """One row per (system, document), keyed by metric name, plus claim counts and failure."""
     rows = []
-    for name in M.ranked_systems(results):
+    for name in S.ranked_systems(results):
         for doc_id, entry in sorted(results["systems"][name]["per_doc"].items()):
-            row: dict = {"system": name, "doc_id": doc_id, "reads_gold": M.reads_gold(results, name),
+            row: dict = {"system": name, "doc_id": doc_id, "reads_gold": S.reads_gold(results, name),
                          "summary.scored": "summary" in entry, "claims.scored": "claims" in entry}
             for m in PER_DOC_METRICS:
                 row[m.name] = M.doc_value(entry, m)
@@ -180,7 +181,7 @@ def labelled(rows: list[dict], columns: list[str]) -> tuple[list[dict], list[str
     named = [{labels.get(k, k): v for k, v in r.items() if not k.endswith(".scored")} for r in rows]
     for row in named:
         if row.pop("reads_gold", False):
-            row["system"] += M.CEILING_MARK
+            row["system"] += S.CEILING_MARK
     return named, new_columns
 
 
@@ -203,9 +204,9 @@ SENSITIVITY_COLUMNS = ["system", "threshold", "precision", "recall", "f1", "tp",
 def sensitivity_rows(results: dict, mark_ceilings: bool = True) -> list[dict]:
     sens = results.get("sensitivity") or {}
     rows = []
-    for name in M.ranked_systems(results):
+    for name in S.ranked_systems(results):
         for row in (sens.get("systems") or {}).get(name, []):
-            rows.append({"system": M.display_name(results, name) if mark_ceilings else name, **row})
+            rows.append({"system": S.display_name(results, name) if mark_ceilings else name, **row})
     return rows
 
 
@@ -218,8 +219,8 @@ def sensitivity_markdown(results: dict) -> str:
     wide_columns = ["system"] + [f"F1 @{t:.2f}" + (" (run)" if run is not None and abs(t - run) < 1e-9 else "")
                                  for t in sens["thresholds"]]
     wide = []
-    for name in [n for n in M.ranked_systems(results) if n in sens["systems"]]:
-        wide.append({"system": M.display_name(results, name),
+    for name in [n for n in S.ranked_systems(results) if n in sens["systems"]]:
+        wide.append({"system": S.display_name(results, name),
                      **{c: r["f1"] for c, r in zip(wide_columns[1:], sens["systems"][name])}})
     return ("## Match-threshold sensitivity\n\nClaim F1 when the whole run is rescored at each match threshold "
             f"(the run used {fmt(run)}).\n\n{markdown_table(wide, wide_columns)}\n\n"

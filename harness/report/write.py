@@ -30,17 +30,19 @@ def final_results(evaluation, corpus: Corpus, predictions: Sequence[Prediction],
     return results
 
 
-def write_outputs(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction],
-                  manifest: dict | None = None, *, history_db: Path | None = None) -> Path:
+def write_outputs(out_dir: Path, results: dict, evaluation, corpus: Corpus, predictions: list[Prediction], *,
+                  trend: Sequence = ()) -> Path:
     """Write everything for one run into out_dir; returns the path of results.json.
 
+    `results` are the run's final results (`final_results`); `trend` is the release-history trend the report
+    charts (harness.history.report_trend: its caller owns the database, the report never opens it).
     The decision log and the report's pages are written as they are produced (one document's decisions,
     one page at a time), so memory does not grow with the size of the report."""
     from harness.evaluate import doc_decisions
+    from harness.history_plot import trend_svg
     from harness.report import html, plots, run_tables
 
     out_dir = Path(out_dir)
-    results = final_results(evaluation, corpus, predictions, manifest)
     given = {(p.doc_id, p.system): p for p in predictions}
     scores = {(s.system, s.doc_id): s for s in evaluation.doc_scores}
     drawn = plots.all_plots(results)
@@ -58,11 +60,6 @@ def write_outputs(out_dir: Path, evaluation, corpus: Corpus, predictions: list[P
     for name, formats in drawn.items():
         for fmt, data in formats.items():
             files[f"plots/{name}.{fmt}"] = data
-    trend = None
-    if history_db is not None:
-        from harness.history_plot import trend_svg
-
-        trend = trend_svg(history_db, current=results)
     results_path = out_dir / "results.json"
     _remove_earlier(out_dir)  # an earlier run's must not sit beside this run's half-written files
     for name, data in files.items():
@@ -76,7 +73,8 @@ def write_outputs(out_dir: Path, evaluation, corpus: Corpus, predictions: list[P
         score = scores.get((system, doc_id))
         return doc_decisions(score, given.get((doc_id, system))) if score else []
 
-    for name, page in html.report_files(results, corpus, html.Detail(given, decisions), drawn, manifest, trend):
+    detail = html.Detail(given, decisions)
+    for name, page in html.report_files(results, corpus, detail, drawn, results.get("manifest"), trend_svg(trend)):
         atomic_write(out_dir / name, page)
     write_json(results_path, results)
     return results_path

@@ -75,10 +75,11 @@ class RougeScorer:
 
     # ---------------------------------------------------------------- identity
 
-    def signature(self) -> str:
+    def signature_fields(self) -> dict:
+        """This scorer's part of the scoring signature (harness.results.signature.Signature's ROUGE fields)."""
         version = _installed_version("rouge-score", "0.1.2")
-        return (f"rouge:{'+'.join(ROUGE_TYPES)}|tok:{TOKENIZER_NAME}|stem:{'porter' if self.use_stemmer else 'no'}"
-                f"|multiref:{self.multi_ref}|impl:rouge-score-{version}")
+        return {"rouge": ROUGE_TYPES, "tokenizer": TOKENIZER_NAME, "stemmer": "porter" if self.use_stemmer else "no",
+                "multi_ref": self.multi_ref, "rouge_impl": f"rouge-score-{version}"}
 
     def stats(self) -> TokenStats:
         return TokenStats(self._ref_misses, self._ref_hits, self._pred_tokenisations,

@@ -158,18 +158,13 @@ class Scorer:
     def signature(self) -> str:
         from harness import __version__
 
+        from harness.results.signature import Signature
+
         s = self.settings
-        return "|".join([
-            f"harness:{__version__}",
-            f"gold:{self.corpus.sha256[:12]}",
-            self.doc_scorer.rouge.signature(),
-            f"split:{SPLITTER_NAME}",
-            f"matcher:{matcher_name(self.settings)}",
-            f"thr:{s.threshold:.2f}",
-            f"veto:{','.join(s.vetoes) or 'none'}",
-            f"cov:matcher|covthr:{s.coverage_threshold:.2f}",
-            f"boot:{s.bootstrap}|seed:{s.seed}",
-        ])
+        return str(Signature(harness=__version__, gold=self.corpus.sha256[:12], **self.doc_scorer.rouge.signature_fields(),
+                             splitter=SPLITTER_NAME, matcher=matcher_name(s), threshold=s.threshold, vetoes=s.vetoes,
+                             coverage="matcher", coverage_threshold=s.coverage_threshold, bootstrap=s.bootstrap,
+                             seed=s.seed))
 
     def view(self, doc_id: str) -> GoldView:
         """The gold view of a document; kept for a document with claims (its gold items are worth building once),

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 # Calibrated on gold/matching/ (claim_pairs.jsonl, summary_pairs.jsonl); `harness matcher eval` reproduces them.
 DEFAULT_THRESHOLD = 0.45
 DEFAULT_COVERAGE_THRESHOLD = 0.45
-# The judge scores a pair 1.0 (yes) or 0.0 (no): any threshold between the two reads its answer.
-MATCHER_THRESHOLDS = {"lexical": DEFAULT_THRESHOLD, "embedding": 0.45, "hybrid": 0.45, "judge": 0.50}
+MATCHERS = ("lexical", "embedding", "hybrid", "judge")  # every matcher, as --matcher and scoring.matcher name it
+# Each matcher's calibrated threshold. The judge scores a pair 1.0 (yes) or 0.0 (no): any threshold between reads it.
+MATCHER_THRESHOLDS = dict(zip(MATCHERS, (DEFAULT_THRESHOLD, 0.45, 0.45, 0.50), strict=True))
 VETOES = ("number", "negation", "time", "place", "speaker", "actor")  # harness.scoring.rules
 MAX_BOOTSTRAP = 100_000  # beyond this the resampling only costs memory and time
 DEFAULT_JUDGE_CACHE_DIR = ".cache/harness"  # the run's model-output cache (harness.cache.DEFAULT_DIR)
@@ -38,8 +39,8 @@ class ScoreSettings:
 
         from harness.errors import UserError
 
-        if self.matcher not in MATCHER_THRESHOLDS:
-            raise UserError(f"unknown matcher {self.matcher!r} (valid: {', '.join(MATCHER_THRESHOLDS)})",
+        if self.matcher not in MATCHERS:
+            raise UserError(f"unknown matcher {self.matcher!r} (valid: {', '.join(MATCHERS)})",
                             field="matcher")
         if self.threshold is None:
             object.__setattr__(self, "threshold", MATCHER_THRESHOLDS[self.matcher])

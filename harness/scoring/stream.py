@@ -44,7 +44,7 @@ class StreamResult:
     means: dict[str, Score]  # mean precision, recall and F over the lines (exactly rounded sums)
     ci95: dict[str, list[float] | None]  # of the mean F, by ROUGE type (None: no bootstrap, or under two lines)
     backend: str
-    rouge_signature: str
+    rouge_fields: dict  # RougeScorer.signature_fields()
 
 
 def iter_pairs(path: Path) -> Iterator[PairLine]:
@@ -114,7 +114,7 @@ def score_stream(path: Path, out: Path | None = None, use_stemmer: bool = True, 
             bar.update(len(chunk))
     means = {t: Score(*(v / n for v in totals[t])) for t in ROUGE_TYPES}
     return StreamResult(n, means, dict(zip(ROUGE_TYPES, bootstrap.intervals())), scorer.backend,
-                        scorer.signature())
+                        scorer.signature_fields())
 
 
 def _progress_bar(enabled: bool):
@@ -173,12 +173,12 @@ def pairs_results(result: StreamResult, system: str, settings) -> dict:
     """The result object of a pairs file, shaped like `harness score`'s (one system, summaries only), so the
     same leaderboard prints it; per-pair scores are in the scores file, not here."""
     from harness import __version__
+    from harness.results.signature import pairs_signature
 
     summary: dict = {t: {**vars(result.means[t]), "ci95": result.ci95[t]} for t in ROUGE_TYPES}
     summary.update(dict.fromkeys(("claim_coverage", "weighted_claim_coverage", "version_weighted_claim_coverage",
-                                  "numeric_faithfulness", "numbers_stated")))
+                                  "claim_coverage_vs_reference", "numeric_faithfulness", "numbers_stated")))
     summary["n_documents"] = result.n_pairs
-    signature = "|".join([f"harness:{__version__}", "input:pairs", result.rouge_signature, "split:as-given",
-                          f"boot:{settings.bootstrap}(poisson)|seed:{settings.seed}"])
+    signature = pairs_signature(__version__, result.rouge_fields, settings.bootstrap, settings.seed)
     return {"signature": signature, "gold_sha256": None, "n_documents": result.n_pairs, "backend": result.backend,
             "systems": {system: {"summary": summary, "claims": None, "failures": 0, "missing": []}}}
