@@ -75,6 +75,17 @@ def _plausible_speaker(who: str) -> bool:
     return speaker_of([who]).known or bool(lower & L.SPEAKER_NOUNS)
 
 
+_POSSESSIVE_OBJECT = re.compile(r"^(?:its|their|his|her|our)\b", re.IGNORECASE)
+_FINITE_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|will|would|could|can|may|might|did|does|do|[a-z]{3,}ed)\b",
+                          re.IGNORECASE)
+
+
+def _object_of_report(rest: str) -> bool:
+    """ "Russia last reported its military casualties early in the war": what follows the verb is its object (a
+    possessive noun phrase with no verb of its own), not a reported clause, so nobody is being quoted."""
+    return bool(_POSSESSIVE_OBJECT.match(rest)) and not _FINITE_VERB.search(rest)
+
+
 def strip_attribution(text: str) -> tuple[str, list[str]]:
     """The content of `text` without its attributions, and the speaker phrases found (outermost first)."""
     speakers: list[str] = []
@@ -83,7 +94,7 @@ def strip_attribution(text: str) -> tuple[str, list[str]]:
         changed = False
         for pattern in (_ACCORDING_LEAD, _LEADING):
             match = pattern.match(content)
-            if match and _plausible_speaker(match.group("who")):
+            if match and _plausible_speaker(match.group("who")) and not _object_of_report(content[match.end():]):
                 speakers.append(match.group("who"))
                 content = content[match.end():]
                 changed = True
@@ -204,6 +215,15 @@ def _groups_in(text: str) -> list[str]:
     return seen
 
 
+def _owned_noun(after: str) -> str | None:
+    """What a party word owns: the noun after it ("Russian drones"), not a verb ("Russia has lost"), and the
+    report in "Ukraine's casualty claim" (the claim is Ukraine's; the casualties are not)."""
+    words = re.match(r"\s*([a-z][a-z'’-]*)(?:\s+([a-z][a-z'’-]*))?", after)
+    if not words or words.group(1) in _HEAD_SKIP or words.group(1) in L.AUXILIARIES:
+        return None
+    return words.group(2) if words.group(2) in L.REPORT_NOUNS else words.group(1)
+
+
 def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
     """Who does what to whom: ("own", party, noun) for "Russian drones", ("agent", party), ("target", party)."""
     roles: set[tuple[str, ...]] = set()
@@ -211,9 +231,9 @@ def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
         alias = match.group(1).lower()
         if alias in L.PERSONS:
             continue
-        following = re.match(r"\s*([a-z][a-z'’-]*)", content[match.end():].lower())
-        if following and following.group(1) not in _HEAD_SKIP:
-            roles.add(("own", L.ALIAS_GROUP[alias], stem(following.group(1))))
+        owned = _owned_noun(content[match.end():].lower())
+        if owned:
+            roles.add(("own", L.ALIAS_GROUP[alias], stem(owned)))
     clause = _LEAD_ADVERBIAL.sub("", content)
     passive = _PASSIVE_BY.search(clause)
     if passive:

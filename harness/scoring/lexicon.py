@@ -96,6 +96,13 @@ SPEECH_VERBS = (
     "describes", "called", "mentioned",
 )
 
+# Words that follow a party's name without being something it owns ("Russia has lost", "Kyiv says").
+AUXILIARIES = frozenset({"has", "have", "had", "is", "are", "was", "were", "will", "would", "could", "can", "may",
+                         "might", "did", "does", "do", "says", "said", "now", "also", "still", "then", "again"})
+# Nouns naming a report of something: in "Ukraine's casualty claim" the party owns the claim, not the casualties.
+REPORT_NOUNS = frozenset({"claim", "claims", "figure", "figures", "estimate", "estimates", "count", "tally",
+                          "statement", "report", "reports", "assessment", "assessments", "toll", "data"})
+
 # Words whose presence flips what a clause asserts.
 NEGATION_CUES = (
     "not", "no", "never", "neither", "nor", "none", "nothing", "nobody", "without", "cannot", "denied", "denies",
@@ -103,6 +110,18 @@ NEGATION_CUES = (
     "lacked", "lacks", "lack", "rejected", "rejects",
 )
 NEGATION_PHRASES = ("no longer", "n't", "n’t", "has yet to", "have yet to", "had yet to")
+# Negative wordings (regex on the negated side, regex on the other side) that assert the same as a positive one.
+NEGATIVE_WORDINGS = (
+    (r"\b(?:apart from|aside from|except|other than|besides|nothing but|none but)\b", r"\b(?:only|sole|solely)\b"),
+    (r"\b(?:since|stopped|ceased|halted|no longer)\b",
+     r"\blast\b(?!\s+(?:week|month|year|night|time|summer|spring|autumn|fall|winter|monday|tuesday|wednesday|"
+     r"thursday|friday|saturday|sunday|\d))"),
+    (r"(?:\bnot|n't|\bfailed to)\s+(?:\w+\s+)?(?:stop|stopped|prevent|prevented|deter|deterred|halt|halted)\b",
+     r"\b(?:despite|in spite of|in defiance of|regardless of|notwithstanding)\b"),
+)
+# Negative words that are themselves a response: "rejected the claim" is not "had no comment on the claim".
+RESPONSE_CUES = frozenset({"rejected", "rejects", "denied", "denies", "dismissed", "dismisses", "refuted",
+                           "refutes"})
 ANTONYM_PREFIXES = ("un", "in", "non", "dis")
 # Words that assert opposites: one side's word with the other side's opposite flips the claim.
 ANTONYMS = (
@@ -112,6 +131,7 @@ ANTONYMS = (
     (("confirm", "confirms", "confirmed"), ("deny", "denies", "denied")),
     (("increase", "increased", "increases", "rose", "risen", "rises"),
      ("decrease", "decreased", "decreases", "fell", "fallen", "falls", "dropped")),
+    (("last",), ("regularly", "throughout", "routinely", "continuously", "repeatedly")),
     (("likely",), ("unlikely",)), (("support", "supports", "supported"), ("oppose", "opposes", "opposed")),
     (("intensified", "intensify", "escalated", "stepped-up"), ("eased", "reduced", "scaled")),
     (("more",), ("fewer", "less")), (("above", "over", "exceeded", "topped"), ("below", "under")),

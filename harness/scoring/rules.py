@@ -69,7 +69,10 @@ def negation_rule(candidate: F.Window, gold: F.Window) -> bool:
     """The clause that carries the claim asserts the opposite: a negation cue on one side only, an antonym
     ("align" / "contradict"), or an un-/in-/non-/dis- prefix on one side."""
     if _negated_about(candidate, gold) != _negated_about(gold, candidate):
-        return not _prefix_negation_restated(candidate, gold) and not _prefix_negation_restated(gold, candidate)
+        negative, positive = (candidate, gold) if _negated_about(candidate, gold) else (gold, candidate)
+        return not _prefix_negation_restated(negative, positive) and not _negative_wording_of(negative, positive)
+    if _response_for_no_comment(candidate, gold) or _response_for_no_comment(gold, candidate):
+        return True
     for a, b in F.L.ANTONYMS:
         for one, other in ((a, b), (b, a)):
             if (candidate.words & set(one) and not candidate.words & set(other)
@@ -96,6 +99,21 @@ def _prefix_negation_restated(negated: F.Window, prefixed: F.Window) -> bool:
     """ "had not been announced" says what "unannounced" says."""
     return negated.negated and any(prefix + word in prefixed.words for word in negated.words if len(word) > 3
                                    for prefix in F.L.ANTONYM_PREFIXES)
+
+
+def _negative_wording_of(negative: F.Window, positive: F.Window) -> bool:
+    """A negative wording that asserts what the positive one does: "nothing concrete apart from X" is "the only
+    outcome was X"; "has not updated since early in the war" and "stopped reporting" are "last reported early in
+    the war"; "pressure did not stop the strikes" is "the strikes came despite pressure"."""
+    neg, pos = negative.content.lower(), positive.content.lower()
+    return any(re.search(n, neg) and re.search(p, pos) for n, p in F.L.NEGATIVE_WORDINGS)
+
+
+def _response_for_no_comment(silent: F.Window, responding: F.Window) -> bool:
+    """ "Rejected the claim" or "denied it" answers a claim about which "no comment" was made: both wordings are
+    negative, but one says nobody responded and the other that someone did."""
+    return ("comment" in silent.units and silent.negated and "comment" not in responding.units
+            and bool(responding.words & F.L.RESPONSE_CUES))
 
 
 def vague_rule(candidate: F.Window, gold: F.Window) -> bool:
