@@ -224,6 +224,15 @@ def _owned_noun(after: str) -> str | None:
     return words.group(2) if words.group(2) in L.REPORT_NOUNS else words.group(1)
 
 
+def _aims_at(before: str, phrase: str, stem) -> bool:
+    """ "Strikes on Ukraine" names a target; "pressure on Russia" and "talks on Ukraine" do not: "on" and "into"
+    name a target only after an act of attack ("at", "against" and "toward" always do)."""
+    if not re.match(r"(?:on|into)\b", phrase, re.IGNORECASE):
+        return True
+    previous = re.findall(r"[a-z][a-z'’-]*", before.lower())
+    return bool(previous) and stem(previous[-1]) in L.ATTACK_CONCEPTS
+
+
 def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
     """Who does what to whom: ("own", party, noun) for "Russian drones", ("agent", party), ("target", party)."""
     roles: set[tuple[str, ...]] = set()
@@ -243,6 +252,8 @@ def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
         for group in _agent(clause)[:1]:
             roles.add(("agent", group))
     for match in _TARGET.finditer(clause):
+        if not _aims_at(clause[:match.start()], match.group(0), stem):
+            continue
         for group in _groups_in(match.group("np"))[:1]:
             roles.add(("target", group))
     return frozenset(roles)
@@ -399,6 +410,11 @@ _EXCEED_HEDGE = re.compile(r"\b(?:more than|over|above|in excess of|upwards of|e
                            r"three|four|five|six|seven|eight|nine|ten|a|an)\b)", re.IGNORECASE)
 
 
+# "The two sides" is the pair a story is about (both), not a count it reports.
+_BOTH = re.compile(r"\bthe\s+two\s+(?=(?:sides|countries|nations|parties|leaders|governments|presidents|"
+                   r"delegations|neighbou?rs|armies|militaries)\b)", re.IGNORECASE)
+
+
 def quantities_of(text: str) -> tuple[float, ...]:
     """The quantities a text states (not dates, years or "the past 24 hours": those are times)."""
     if not any(c.isdigit() for c in text) and not numbers.has_number_word(text):
@@ -406,6 +422,7 @@ def quantities_of(text: str) -> tuple[float, ...]:
     for pattern, replacement in _FRACTIONS:
         text = pattern.sub(replacement, text)
     text = re.sub(r"\b(?:no|any|some|every)\s*one\b|\bone another\b", "somebody", text, flags=re.IGNORECASE)
+    text = _BOTH.sub("both ", text)
     text = _A_SCALE.sub("one ", text) if " a " in text or " an " in text or text[:2].lower() == "a " else text
     spans = times_of(text).spans
     out = []
@@ -414,6 +431,14 @@ def quantities_of(text: str) -> tuple[float, ...]:
             continue
         out.append(q.value)
     return tuple(out)
+
+
+_AGE = re.compile(r"\b(?P<n>[\w.,]+)[-\s]years?[-\s]old\b|\baged\s+(?P<m>[\w.,]+)", re.IGNORECASE)
+
+
+def ages_of(text: str) -> tuple[float, ...]:
+    """The ages a text states ("a 2-year-old boy", "aged 59"): numbers that count years of a life, not people."""
+    return tuple(v for m in _AGE.finditer(text) for v in numbers.values(m.group("n") or m.group("m")))
 
 
 def same_quantity(a: float, b: float) -> bool:

@@ -103,6 +103,9 @@ AUXILIARIES = frozenset({"has", "have", "had", "is", "are", "was", "were", "will
 REPORT_NOUNS = frozenset({"claim", "claims", "figure", "figures", "estimate", "estimates", "count", "tally",
                           "statement", "report", "reports", "assessment", "assessments", "toll", "data"})
 
+# Synonym-group heads of acts done to a target: "strikes on Ukraine" (not "pressure on Russia").
+ATTACK_CONCEPTS = frozenset({"attack", "launch", "drone", "missile", "target", "down", "jam", "kill", "wound"})
+
 # Words whose presence flips what a clause asserts.
 NEGATION_CUES = (
     "not", "no", "never", "neither", "nor", "none", "nothing", "nobody", "without", "cannot", "denied", "denies",

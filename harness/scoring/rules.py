@@ -19,6 +19,9 @@ from harness.scoring.settings import VETOES
 RULE_ORDER = ("number_changed", "number_unsupported", "negation", "time", "place", "speaker", "actor", "fragment",
               "number_dropped")
 LENIENT_RULES = frozenset({"number_dropped"})
+# An added number is the article's own only where the article's sentence stating it (or the one before) carries at
+# least this share of the words around it in the candidate: "18 ... captives" is not the "18 people injured".
+SAME_COUNT_SHARE = 0.5
 
 
 def _has(pool: Sequence[float], value: float) -> bool:
@@ -38,12 +41,24 @@ class Source:
         predicate (a "two killed" the article reports in Donetsk does not support "two killed in Kharkiv")."""
         if not _has(self.quantities, value):
             return False
-        stating = [s for s in self.sentences if _has(s.quantities, value)]
         pieces = [p for p in re.split(r"[,;]|\b(?:and|while|but|of which)\b", window.content)
                   if _has(F.quantities_of(p), value)]
         piece = self.featurizer.window(pieces[0]) if pieces else window
-        return not stating or any(not F.places_conflict(window.places, s.places) and not contrast_rule(piece, s)
-                                  for s in stating)
+        stating = [i for i, s in enumerate(self.sentences) if _has(s.quantities, value)]
+        return not stating or any(
+            not F.places_conflict(window.places, self.sentences[i].places)
+            and not contrast_rule(piece, self.sentences[i])
+            and _same_count(piece, self.sentences[i], self.sentences[max(0, i - 1)], value) for i in stating)
+
+
+def _same_count(piece: F.Window, sentence: F.Window, previous: F.Window, value: float) -> bool:
+    """The sentence states `value` for what the piece counts: an age ("a 2-year-old boy") is not a count ("two
+    killed"), and "52 drones downed" shares nothing with "injured 52 others" but the number. The sentence before
+    counts too: "The oldest among them is 59" is about the soldiers the one before names."""
+    if _has(F.ages_of(piece.content), value) != _has(F.ages_of(sentence.text), value):
+        return False
+    content = {u for u in piece.units if not u.startswith(("#", "@"))}
+    return len(content & (sentence.all_units | previous.all_units)) >= SAME_COUNT_SHARE * len(content)
 
 
 def number_rule(candidate: Sequence[float], gold: Sequence[float], source: Source | None,
