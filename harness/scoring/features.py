@@ -588,9 +588,8 @@ class Featurizer:
 
     def units(self, text: str, quantities: tuple[float, ...]) -> frozenset[str]:
         lower = text.lower()
-        lower = re.sub(r"\bin line with\b", "aligned with", lower)
-        lower = re.sub(r"\bshot down\b", "downed", lower)
-        lower = re.sub(r"\bprisoners? of war\b", "prisoners", lower)
+        for pattern, replacement in L.PHRASE_REWRITES:
+            lower = re.sub(pattern, replacement, lower)
         units = set()
         for word in re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", re.sub(r"['’]s\b", "", lower)):
             unit = self.concept(word) if "." not in word or word in L.ALIAS_GROUP else self.concept(word.replace(".", ""))

@@ -145,6 +145,8 @@ ANTONYMS = (
 # A predicate that only names a topic: "Rutte spoke about Trump and peace talks" states no claim about them.
 VAGUE_PREDICATES = ("spoke about", "spoke of", "talked about", "discussed", "referred to", "touched on",
                     "addressed the", "commented on", "mentioned")
+# Verbs of a claim that is itself about a topic someone spoke of: "spoke of" restates it.
+DESCRIBING_VERBS = frozenset({"described", "describes", "describing", "spoke", "speaks", "addressed", "talked"})
 
 # Predicates that exclude each other in a report of an attack (by synonym-group head): a clause that says
 # one where the claim says the other states another fact, whatever numbers they share.
@@ -167,7 +169,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("launch", "launched", "launches", "launching", "fired", "fires", "fire", "sent", "unleashed"),
     ("attack", "attacks", "attacked", "attacking", "strike", "strikes", "struck", "striking", "assault",
      "assaults", "raid", "raids", "barrage", "barrages", "bombardment", "bombardments", "bombarded", "pummeled",
-     "pummelled", "pounded", "shelling", "shelled", "offensive", "onslaught", "hit", "hits"),
+     "pummelled", "pounded", "pounding", "battered", "hammered", "shelling", "shelled", "offensive", "onslaught", "hit", "hits"),
     ("drone", "drones", "uav", "uavs", "unmanned"),
     ("down", "downed", "shot", "intercept", "intercepted", "intercepting", "destroy", "destroyed", "destroying",
      "neutralised", "neutralized", "eliminated"),
@@ -226,7 +228,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("east", "eastern"), ("northeast", "northeastern"), ("south", "southern"), ("north", "northern"),
     ("west", "western"),
     ("figure", "figures", "numbers", "count", "tally", "data", "statistics"),
-    ("divergent", "diverging", "differing", "apart", "opposed", "incompatible", "conflicting"),
+    ("divergent", "diverging", "differing", "different", "apart", "opposed", "incompatible", "conflicting"),
     ("battlefield", "ground", "land"),
     ("campaign", "operation", "operations"),
     ("mutual", "both", "either", "each"),
@@ -237,4 +239,31 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("finance", "fund", "funding", "financing", "pay"),
     ("purchase", "purchases", "buy", "buying", "procurement"),
     ("homemade", "domestic", "home-grown", "homegrown", "locally", "ukrainian-made", "ukrainian-built"),
+    ("continue", "continued", "continues", "continuing", "ongoing", "persist", "persisted", "persists", "persisting",
+     "keep", "keeps", "kept"),
+    ("grinding", "attritional", "slow", "slow-moving", "creeping", "plodding", "gradual"),
+    ("abate", "abating", "abates", "ease", "easing", "eases", "subside", "subsiding", "wane", "waning"),
+    ("sign", "signs", "indication", "indications"),
+    ("potential", "possible", "prospective"),
+    ("pressure", "pressures", "demands", "appeals"),
+    ("unannounced", "surprise", "unexpected", "unscheduled"),
+    ("suffer", "suffered", "suffers", "sustained", "sustain", "incurred", "borne", "bore", "paid"),
+    ("record", "largest", "biggest", "heaviest", "unprecedented"),
+    ("need", "needs", "require", "requires", "required"),
+    ("receive", "receives", "get", "gets", "obtain"),
+    ("consider", "considers", "regard", "regards", "see", "sees", "view", "views", "deem", "deems"),
+    ("unacceptable", "nonstarters", "nonstarter", "non-starters"),
+    ("underline", "underlines", "underlined", "show", "shows", "showed", "demonstrate", "demonstrates",
+     "demonstrated", "signal", "signals"),
+)
+# Phrases rewritten before words become concepts: idioms and negative wordings of a positive claim.
+PHRASE_REWRITES = (
+    (r"\bin line with\b", "aligned with"),
+    (r"\bshot down\b", "downed"),
+    (r"\bprisoners? of war\b", "prisoners"),
+    (r"\b(?:did|does|do|has|have|had)\s*(?:not|n't|n’t)\s+(?:stop|stopped|halt|halted|deter|deterred|prevent|"
+     r"prevented)\b", "continued despite"),
+    (r"\bpress(?:ing|ed|es)? on\b", "continuing"),
+    (r"\bcalls? for\b", "pressure for"),
+    (r"\bhow many\b", "numbers"),
 )
