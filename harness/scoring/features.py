@@ -433,12 +433,13 @@ def quantities_of(text: str) -> tuple[float, ...]:
     return tuple(out)
 
 
-_AGE = re.compile(r"\b(?P<n>[\w.,]+)[-\s]years?[-\s]old\b|\baged\s+(?P<m>[\w.,]+)", re.IGNORECASE)
+_YEARS = re.compile(r"\b(?P<n>[\w.,]+)[-\s]years?\b|\baged\s+(?P<m>[\w.,]+)", re.IGNORECASE)
 
 
-def ages_of(text: str) -> tuple[float, ...]:
-    """The ages a text states ("a 2-year-old boy", "aged 59"): numbers that count years of a life, not people."""
-    return tuple(v for m in _AGE.finditer(text) for v in numbers.values(m.group("n") or m.group("m")))
+def years_of(text: str) -> tuple[float, ...]:
+    """The numbers a text counts years with: an age ("a 2-year-old boy", "aged 59") or a span ("the 3-year-old
+    war", "a conflict that has lasted three years"), not people or things."""
+    return tuple(v for m in _YEARS.finditer(text) for v in numbers.values(m.group("n") or m.group("m")))
 
 
 def same_quantity(a: float, b: float) -> bool:

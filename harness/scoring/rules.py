@@ -52,10 +52,10 @@ class Source:
 
 
 def _same_count(piece: F.Window, sentence: F.Window, previous: F.Window, value: float) -> bool:
-    """The sentence states `value` for what the piece counts: an age ("a 2-year-old boy") is not a count ("two
+    """The sentence states `value` for what the piece counts: years ("a 2-year-old boy") are not a count ("two
     killed"), and "52 drones downed" shares nothing with "injured 52 others" but the number. The sentence before
     counts too: "The oldest among them is 59" is about the soldiers the one before names."""
-    if _has(F.ages_of(piece.content), value) != _has(F.ages_of(sentence.text), value):
+    if _has(F.years_of(piece.content), value) != _has(F.years_of(sentence.text), value):
         return False
     content = {u for u in piece.units if not u.startswith(("#", "@"))}
     return len(content & (sentence.all_units | previous.all_units)) >= SAME_COUNT_SHARE * len(content)
