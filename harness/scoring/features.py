@@ -215,13 +215,20 @@ def _groups_in(text: str) -> list[str]:
     return seen
 
 
-def _owned_noun(after: str) -> str | None:
-    """What a party word owns: the noun after it ("Russian drones"), not a verb ("Russia has lost"), and the
-    report in "Ukraine's casualty claim" (the claim is Ukraine's; the casualties are not)."""
+def _owned_nouns(after: str) -> tuple[str, ...]:
+    """What a party word owns: the noun after it ("Russian drones"; both words of "Ukrainian military losses"),
+    not a verb ("Russia has lost"), and the report in "Ukraine's casualty claim" (the casualties are not
+    Ukraine's)."""
     words = re.match(r"\s*([a-z][a-z'’-]*)(?:\s+([a-z][a-z'’-]*))?", after)
     if not words or words.group(1) in _HEAD_SKIP or words.group(1) in L.AUXILIARIES:
-        return None
-    return words.group(2) if words.group(2) in L.REPORT_NOUNS else words.group(1)
+        return ()
+    first, second = words.groups()
+    if second in L.REPORT_NOUNS:
+        return (second,)
+    if first in L.NOUN_MODIFIERS and second and second not in _HEAD_SKIP and second not in L.AUXILIARIES \
+            and not second.endswith("ed"):
+        return first, second
+    return (first,)
 
 
 def _aims_at(before: str, phrase: str, stem) -> bool:
@@ -240,8 +247,7 @@ def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
         alias = match.group(1).lower()
         if alias in L.PERSONS:
             continue
-        owned = _owned_noun(content[match.end():].lower())
-        if owned:
+        for owned in _owned_nouns(content[match.end():].lower()):
             roles.add(("own", L.ALIAS_GROUP[alias], stem(owned)))
     clause = _LEAD_ADVERBIAL.sub("", content)
     passive = _PASSIVE_BY.search(clause)

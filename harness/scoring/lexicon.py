@@ -99,6 +99,9 @@ SPEECH_VERBS = (
 # Words that follow a party's name without being something it owns ("Russia has lost", "Kyiv says").
 AUXILIARIES = frozenset({"has", "have", "had", "is", "are", "was", "were", "will", "would", "could", "can", "may",
                          "might", "did", "does", "do", "says", "said", "now", "also", "still", "then", "again"})
+# Nouns that modify the noun after them: "Ukrainian military losses" are losses, "Russian air defenses" defenses.
+NOUN_MODIFIERS = frozenset({"military", "war", "civilian", "air", "ground", "naval", "security", "border",
+                            "state", "combat", "battlefield"})
 # Nouns naming a report of something: in "Ukraine's casualty claim" the party owns the claim, not the casualties.
 REPORT_NOUNS = frozenset({"claim", "claims", "figure", "figures", "estimate", "estimates", "count", "tally",
                           "statement", "report", "reports", "assessment", "assessments", "toll", "data"})
