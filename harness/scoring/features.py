@@ -31,6 +31,9 @@ _ACCORDING_TAIL = re.compile(r",?\s*(?:according\s+to|as\s+reported\s+by|per)\s+
                              re.IGNORECASE)
 _TRAILING = re.compile(rf",\s*(?P<who>{_WHO})\s+{_AUX}(?:{_VERB})\b(?:\s+(?:on|in)\s[^,;]{{0,40}})?\s*[.!]?\s*$",
                        re.IGNORECASE)
+_INSERTED = re.compile(rf",\s*(?:(?P<who1>{_WHO})\s+{_AUX}(?:{_VERB})|(?:{_VERB})\s+(?P<who2>{_WHO}))\s*,",
+                       re.IGNORECASE)
+_COLON_LEAD = re.compile(r"^\s*(?P<who>[^,;:()\"“'‘]{2,40}?)\s*:\s+(?=\S)")
 _TRAILING_INVERTED = re.compile(rf",\s*(?:{_VERB})\s+(?P<who>{_WHO})\s*[.!]?\s*$", re.IGNORECASE)
 _PARENTHETICAL = re.compile(rf"\s*\((?:(?:according\s+to|per)\s+(?P<who1>[^()]{{2,90}})|(?P<who2>[^()]{{2,90}}?)\s+"
                             rf"(?:{_VERB}))\)", re.IGNORECASE)
@@ -92,7 +95,7 @@ def strip_attribution(text: str) -> tuple[str, list[str]]:
     content = text
     for _ in range(3):  # "According to A, B said ...": peel the layers
         changed = False
-        for pattern in (_ACCORDING_LEAD, _LEADING):
+        for pattern in (_ACCORDING_LEAD, _LEADING, _COLON_LEAD):
             match = pattern.match(content)
             if match and _plausible_speaker(match.group("who")) and not _object_of_report(content[match.end():]):
                 speakers.append(match.group("who"))
@@ -101,12 +104,12 @@ def strip_attribution(text: str) -> tuple[str, list[str]]:
                 break
         if not changed:
             break
-    for pattern in (_PARENTHETICAL, _PASSIVE):
+    for pattern, gap in ((_PARENTHETICAL, " "), (_PASSIVE, " "), (_INSERTED, ", ")):
         for match in list(pattern.finditer(content)):
             who = next(g for g in match.groups() if g)
             if _plausible_speaker(who):
                 speakers.append(who)
-                content = content.replace(match.group(0), " ", 1)
+                content = content.replace(match.group(0), gap, 1)
     for pattern in (_ACCORDING_TAIL, _TRAILING, _TRAILING_INVERTED):
         match = pattern.search(content)
         if match and _plausible_speaker(match.group("who")) and len(content[:match.start()].split()) >= 3:

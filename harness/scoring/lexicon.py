@@ -269,4 +269,5 @@ PHRASE_REWRITES = (
     (r"\bpress(?:ing|ed|es)? on\b", "continuing"),
     (r"\bcalls? for\b", "pressure for"),
     (r"\bhow many\b", "numbers"),
+    (r"\b(?:killed|dead) (?:or|and) (?:wounded|injured)\b", "casualties"),
 )
