@@ -31,7 +31,7 @@ _ACCORDING_TAIL = re.compile(r",?\s*(?:according\s+to|as\s+reported\s+by|per)\s+
                              re.IGNORECASE)
 _TRAILING = re.compile(rf",\s*(?P<who>{_WHO})\s+{_AUX}(?:{_VERB})\b(?:\s+(?:on|in)\s[^,;]{{0,40}})?\s*[.!]?\s*$",
                        re.IGNORECASE)
-_INSERTED = re.compile(rf",\s*(?:(?P<who1>{_WHO})\s+{_AUX}(?:{_VERB})|(?:{_VERB})\s+(?P<who2>{_WHO}))\s*,",
+_INSERTED = re.compile(rf",\s*(?:(?P<who1>{_WHO})\s+{_AUX}(?:{_VERB})|(?:{_VERB})\s+(?P<who2>{_WHO}))\s*,\s*",
                        re.IGNORECASE)
 _COLON_LEAD = re.compile(r"^\s*(?P<who>[^,;:()\"“'‘]{2,40}?)\s*:\s+(?=\S)")
 _TRAILING_INVERTED = re.compile(rf",\s*(?:{_VERB})\s+(?P<who>{_WHO})\s*[.!]?\s*$", re.IGNORECASE)
