@@ -78,6 +78,9 @@ CASES = [
     ("Russian troops are pressing on with their slow, attritional offensive in Ukraine's east.", "c023", REWRITE,
      None),
     ("Russia's war dead and wounded top 1 million, Ukraine says.", "c001", CANADIAN, None),
+    ("Moscow has not said a word about Kyiv's casualty figure, Putin included.", "c007", AP, None),
+    ("Germany aims to help Ukraine pay for weapons made at home, Pistorius stressed.", "c078", AP, None),
+    ("Neither side's tallies of enemy losses can be checked by outsiders.", "c016", "002_6b974652a62947d2", None),
 ]
 
 

@@ -93,7 +93,7 @@ SPEECH_VERBS = (
     "noted", "posted", "wrote", "writes", "insisted", "insists", "argued", "argues", "explained", "explains",
     "declared", "declares", "asserted", "asserts", "maintained", "maintains", "revealed", "reveals", "indicated",
     "disclosed", "stressed", "stresses", "emphasised", "emphasized", "underscored", "underlined", "described",
-    "describes", "called", "mentioned",
+    "describes", "called", "mentioned", "reckons", "reckoned",
 )
 
 # Words that follow a party's name without being something it owns ("Russia has lost", "Kyiv says").
@@ -256,6 +256,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("receive", "receives", "get", "gets", "obtain"),
     ("consider", "considers", "regard", "regards", "see", "sees", "view", "views", "deem", "deems"),
     ("unacceptable", "nonstarters", "nonstarter", "non-starters"),
+    ("weapon", "weapons", "weaponry", "arms", "armaments", "materiel", "material", "equipment"),
+    ("independent", "independently", "outsiders", "outside"),
+    ("roughly", "approximately", "nearly", "approx", "circa"),
     ("underline", "underlines", "underlined", "show", "shows", "showed", "demonstrate", "demonstrates",
      "demonstrated", "signal", "signals"),
 )
@@ -270,4 +273,6 @@ PHRASE_REWRITES = (
     (r"\bcalls? for\b", "pressure for"),
     (r"\bhow many\b", "numbers"),
     (r"\b(?:killed|dead) (?:or|and) (?:wounded|injured)\b", "casualties"),
+    (r"\bsaid (?:a|one) word\b|\bsaid anything\b", "commented"),
+    (r"\bmade at home\b|\bhome-made\b", "homemade"),
 )
