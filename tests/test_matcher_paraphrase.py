@@ -84,7 +84,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("candidate, gold_id, doc_id, expected", CASES, ids=[f"{d[:3]}:{g}:{e}" for _, g, d, e in CASES])
+@pytest.mark.parametrize("candidate, gold_id, doc_id, expected", CASES,
+                         ids=[f"{d[:3]}:{g}:{e}" for _, g, d, e in CASES])
 def test_paraphrase_verdicts_on_article_sentences(scorer, candidate, gold_id, doc_id, expected):
     assert verdict(scorer, candidate, gold_id, doc_id) == expected
 

@@ -79,8 +79,8 @@ def _plausible_speaker(who: str) -> bool:
 
 
 _POSSESSIVE_OBJECT = re.compile(r"^(?:its|their|his|her|our)\b", re.IGNORECASE)
-_FINITE_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|will|would|could|can|may|might|did|does|do|[a-z]{3,}ed)\b",
-                          re.IGNORECASE)
+_FINITE_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|will|would|could|can|may|might|did|does|do|"
+                          r"[a-z]{3,}ed)\b", re.IGNORECASE)
 
 
 def _object_of_report(rest: str) -> bool:

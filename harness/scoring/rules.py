@@ -135,7 +135,8 @@ def vague_rule(candidate: F.Window, gold: F.Window) -> bool:
     """The candidate names a topic ("spoke about ...") where the claim asserts something about it. A claim that
     is itself about what someone described ("described the huge price Moscow has paid") is stated by "spoke of"."""
     said = lambda w: any(p in w.text.lower() for p in F.L.VAGUE_PREDICATES)  # noqa: E731
-    return said(candidate) and not said(gold) and not set(re.findall(r"[a-z]+", gold.text.lower())) & F.L.DESCRIBING_VERBS
+    describes = set(re.findall(r"[a-z]+", gold.text.lower())) & F.L.DESCRIBING_VERBS
+    return said(candidate) and not said(gold) and not describes
 
 
 def _negated_about(window: F.Window, other: F.Window) -> bool:
