@@ -31,6 +31,9 @@ _ACCORDING_TAIL = re.compile(r",?\s*(?:according\s+to|as\s+reported\s+by|per)\s+
                              re.IGNORECASE)
 _TRAILING = re.compile(rf",\s*(?P<who>{_WHO})\s+{_AUX}(?:{_VERB})\b(?:\s+(?:on|in)\s[^,;]{{0,40}})?\s*[.!]?\s*$",
                        re.IGNORECASE)
+_INSERTED = re.compile(rf",\s*(?:(?P<who1>{_WHO})\s+{_AUX}(?:{_VERB})|(?:{_VERB})\s+(?P<who2>{_WHO}))\s*,\s*",
+                       re.IGNORECASE)
+_COLON_LEAD = re.compile(r"^\s*(?P<who>[^,;:()\"“'‘]{2,40}?)\s*:\s+(?=\S)")
 _TRAILING_INVERTED = re.compile(rf",\s*(?:{_VERB})\s+(?P<who>{_WHO})\s*[.!]?\s*$", re.IGNORECASE)
 _PARENTHETICAL = re.compile(rf"\s*\((?:(?:according\s+to|per)\s+(?P<who1>[^()]{{2,90}})|(?P<who2>[^()]{{2,90}}?)\s+"
                             rf"(?:{_VERB}))\)", re.IGNORECASE)
@@ -75,27 +78,38 @@ def _plausible_speaker(who: str) -> bool:
     return speaker_of([who]).known or bool(lower & L.SPEAKER_NOUNS)
 
 
+_POSSESSIVE_OBJECT = re.compile(r"^(?:its|their|his|her|our)\b", re.IGNORECASE)
+_FINITE_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|will|would|could|can|may|might|did|does|do|"
+                          r"[a-z]{3,}ed)\b", re.IGNORECASE)
+
+
+def _object_of_report(rest: str) -> bool:
+    """ "Russia last reported its military casualties early in the war": what follows the verb is its object (a
+    possessive noun phrase with no verb of its own), not a reported clause, so nobody is being quoted."""
+    return bool(_POSSESSIVE_OBJECT.match(rest)) and not _FINITE_VERB.search(rest)
+
+
 def strip_attribution(text: str) -> tuple[str, list[str]]:
     """The content of `text` without its attributions, and the speaker phrases found (outermost first)."""
     speakers: list[str] = []
     content = text
     for _ in range(3):  # "According to A, B said ...": peel the layers
         changed = False
-        for pattern in (_ACCORDING_LEAD, _LEADING):
+        for pattern in (_ACCORDING_LEAD, _LEADING, _COLON_LEAD):
             match = pattern.match(content)
-            if match and _plausible_speaker(match.group("who")):
+            if match and _plausible_speaker(match.group("who")) and not _object_of_report(content[match.end():]):
                 speakers.append(match.group("who"))
                 content = content[match.end():]
                 changed = True
                 break
         if not changed:
             break
-    for pattern in (_PARENTHETICAL, _PASSIVE):
+    for pattern, gap in ((_PARENTHETICAL, " "), (_PASSIVE, " "), (_INSERTED, ", ")):
         for match in list(pattern.finditer(content)):
             who = next(g for g in match.groups() if g)
             if _plausible_speaker(who):
                 speakers.append(who)
-                content = content.replace(match.group(0), " ", 1)
+                content = content.replace(match.group(0), gap, 1)
     for pattern in (_ACCORDING_TAIL, _TRAILING, _TRAILING_INVERTED):
         match = pattern.search(content)
         if match and _plausible_speaker(match.group("who")) and len(content[:match.start()].split()) >= 3:
@@ -204,6 +218,31 @@ def _groups_in(text: str) -> list[str]:
     return seen
 
 
+def _owned_nouns(after: str) -> tuple[str, ...]:
+    """What a party word owns: the noun after it ("Russian drones"; both words of "Ukrainian military losses"),
+    not a verb ("Russia has lost"), and the report in "Ukraine's casualty claim" (the casualties are not
+    Ukraine's)."""
+    words = re.match(r"\s*([a-z][a-z'’-]*)(?:\s+([a-z][a-z'’-]*))?", after)
+    if not words or words.group(1) in _HEAD_SKIP or words.group(1) in L.AUXILIARIES:
+        return ()
+    first, second = words.groups()
+    if second in L.REPORT_NOUNS:
+        return (second,)
+    if first in L.NOUN_MODIFIERS and second and second not in _HEAD_SKIP and second not in L.AUXILIARIES \
+            and not second.endswith("ed"):
+        return first, second
+    return (first,)
+
+
+def _aims_at(before: str, phrase: str, stem) -> bool:
+    """ "Strikes on Ukraine" names a target; "pressure on Russia" and "talks on Ukraine" do not: "on" and "into"
+    name a target only after an act of attack ("at", "against" and "toward" always do)."""
+    if not re.match(r"(?:on|into)\b", phrase, re.IGNORECASE):
+        return True
+    previous = re.findall(r"[a-z][a-z'’-]*", before.lower())
+    return bool(previous) and stem(previous[-1]) in L.ATTACK_CONCEPTS
+
+
 def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
     """Who does what to whom: ("own", party, noun) for "Russian drones", ("agent", party), ("target", party)."""
     roles: set[tuple[str, ...]] = set()
@@ -211,9 +250,8 @@ def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
         alias = match.group(1).lower()
         if alias in L.PERSONS:
             continue
-        following = re.match(r"\s*([a-z][a-z'’-]*)", content[match.end():].lower())
-        if following and following.group(1) not in _HEAD_SKIP:
-            roles.add(("own", L.ALIAS_GROUP[alias], stem(following.group(1))))
+        for owned in _owned_nouns(content[match.end():].lower()):
+            roles.add(("own", L.ALIAS_GROUP[alias], stem(owned)))
     clause = _LEAD_ADVERBIAL.sub("", content)
     passive = _PASSIVE_BY.search(clause)
     if passive:
@@ -223,6 +261,8 @@ def roles_of(content: str, stem) -> frozenset[tuple[str, ...]]:
         for group in _agent(clause)[:1]:
             roles.add(("agent", group))
     for match in _TARGET.finditer(clause):
+        if not _aims_at(clause[:match.start()], match.group(0), stem):
+            continue
         for group in _groups_in(match.group("np"))[:1]:
             roles.add(("target", group))
     return frozenset(roles)
@@ -379,6 +419,11 @@ _EXCEED_HEDGE = re.compile(r"\b(?:more than|over|above|in excess of|upwards of|e
                            r"three|four|five|six|seven|eight|nine|ten|a|an)\b)", re.IGNORECASE)
 
 
+# "The two sides" is the pair a story is about (both), not a count it reports.
+_BOTH = re.compile(r"\bthe\s+two\s+(?=(?:sides|countries|nations|parties|leaders|governments|presidents|"
+                   r"delegations|neighbou?rs|armies|militaries)\b)", re.IGNORECASE)
+
+
 def quantities_of(text: str) -> tuple[float, ...]:
     """The quantities a text states (not dates, years or "the past 24 hours": those are times)."""
     if not any(c.isdigit() for c in text) and not numbers.has_number_word(text):
@@ -386,6 +431,7 @@ def quantities_of(text: str) -> tuple[float, ...]:
     for pattern, replacement in _FRACTIONS:
         text = pattern.sub(replacement, text)
     text = re.sub(r"\b(?:no|any|some|every)\s*one\b|\bone another\b", "somebody", text, flags=re.IGNORECASE)
+    text = _BOTH.sub("both ", text)
     text = _A_SCALE.sub("one ", text) if " a " in text or " an " in text or text[:2].lower() == "a " else text
     spans = times_of(text).spans
     out = []
@@ -394,6 +440,15 @@ def quantities_of(text: str) -> tuple[float, ...]:
             continue
         out.append(q.value)
     return tuple(out)
+
+
+_YEARS = re.compile(r"\b(?P<n>[\w.,]+)[-\s]years?\b|\baged\s+(?P<m>[\w.,]+)", re.IGNORECASE)
+
+
+def years_of(text: str) -> tuple[float, ...]:
+    """The numbers a text counts years with: an age ("a 2-year-old boy", "aged 59") or a span ("the 3-year-old
+    war", "a conflict that has lasted three years"), not people or things."""
+    return tuple(v for m in _YEARS.finditer(text) for v in numbers.values(m.group("n") or m.group("m")))
 
 
 def same_quantity(a: float, b: float) -> bool:
@@ -547,9 +602,8 @@ class Featurizer:
 
     def units(self, text: str, quantities: tuple[float, ...]) -> frozenset[str]:
         lower = text.lower()
-        lower = re.sub(r"\bin line with\b", "aligned with", lower)
-        lower = re.sub(r"\bshot down\b", "downed", lower)
-        lower = re.sub(r"\bprisoners? of war\b", "prisoners", lower)
+        for pattern, replacement in L.PHRASE_REWRITES:
+            lower = re.sub(pattern, replacement, lower)
         units = set()
         for word in re.findall(r"[a-z][a-z.]*[a-z]|[a-z]", re.sub(r"['’]s\b", "", lower)):
             unit = self.concept(word) if "." not in word or word in L.ALIAS_GROUP else self.concept(word.replace(".", ""))

@@ -93,8 +93,21 @@ SPEECH_VERBS = (
     "noted", "posted", "wrote", "writes", "insisted", "insists", "argued", "argues", "explained", "explains",
     "declared", "declares", "asserted", "asserts", "maintained", "maintains", "revealed", "reveals", "indicated",
     "disclosed", "stressed", "stresses", "emphasised", "emphasized", "underscored", "underlined", "described",
-    "describes", "called", "mentioned",
+    "describes", "called", "mentioned", "reckons", "reckoned",
 )
+
+# Words that follow a party's name without being something it owns ("Russia has lost", "Kyiv says").
+AUXILIARIES = frozenset({"has", "have", "had", "is", "are", "was", "were", "will", "would", "could", "can", "may",
+                         "might", "did", "does", "do", "says", "said", "now", "also", "still", "then", "again"})
+# Nouns that modify the noun after them: "Ukrainian military losses" are losses, "Russian air defenses" defenses.
+NOUN_MODIFIERS = frozenset({"military", "war", "civilian", "air", "ground", "naval", "security", "border",
+                            "state", "combat", "battlefield"})
+# Nouns naming a report of something: in "Ukraine's casualty claim" the party owns the claim, not the casualties.
+REPORT_NOUNS = frozenset({"claim", "claims", "figure", "figures", "estimate", "estimates", "count", "tally",
+                          "statement", "report", "reports", "assessment", "assessments", "toll", "data"})
+
+# Synonym-group heads of acts done to a target: "strikes on Ukraine" (not "pressure on Russia").
+ATTACK_CONCEPTS = frozenset({"attack", "launch", "drone", "missile", "target", "down", "jam", "kill", "wound"})
 
 # Words whose presence flips what a clause asserts.
 NEGATION_CUES = (
@@ -103,6 +116,18 @@ NEGATION_CUES = (
     "lacked", "lacks", "lack", "rejected", "rejects",
 )
 NEGATION_PHRASES = ("no longer", "n't", "n’t", "has yet to", "have yet to", "had yet to")
+# Negative wordings (regex on the negated side, regex on the other side) that assert the same as a positive one.
+NEGATIVE_WORDINGS = (
+    (r"\b(?:apart from|aside from|except|other than|besides|nothing but|none but)\b", r"\b(?:only|sole|solely)\b"),
+    (r"\b(?:since|stopped|ceased|halted|no longer)\b",
+     r"\blast\b(?!\s+(?:week|month|year|night|time|summer|spring|autumn|fall|winter|monday|tuesday|wednesday|"
+     r"thursday|friday|saturday|sunday|\d))"),
+    (r"(?:\bnot|n't|\bfailed to)\s+(?:\w+\s+)?(?:stop|stopped|prevent|prevented|deter|deterred|halt|halted)\b",
+     r"\b(?:despite|in spite of|in defiance of|regardless of|notwithstanding)\b"),
+)
+# Negative words that are themselves a response: "rejected the claim" is not "had no comment on the claim".
+RESPONSE_CUES = frozenset({"rejected", "rejects", "denied", "denies", "dismissed", "dismisses", "refuted",
+                           "refutes"})
 ANTONYM_PREFIXES = ("un", "in", "non", "dis")
 # Words that assert opposites: one side's word with the other side's opposite flips the claim.
 ANTONYMS = (
@@ -112,6 +137,7 @@ ANTONYMS = (
     (("confirm", "confirms", "confirmed"), ("deny", "denies", "denied")),
     (("increase", "increased", "increases", "rose", "risen", "rises"),
      ("decrease", "decreased", "decreases", "fell", "fallen", "falls", "dropped")),
+    (("last",), ("regularly", "throughout", "routinely", "continuously", "repeatedly")),
     (("likely",), ("unlikely",)), (("support", "supports", "supported"), ("oppose", "opposes", "opposed")),
     (("intensified", "intensify", "escalated", "stepped-up"), ("eased", "reduced", "scaled")),
     (("more",), ("fewer", "less")), (("above", "over", "exceeded", "topped"), ("below", "under")),
@@ -122,6 +148,8 @@ ANTONYMS = (
 # A predicate that only names a topic: "Rutte spoke about Trump and peace talks" states no claim about them.
 VAGUE_PREDICATES = ("spoke about", "spoke of", "talked about", "discussed", "referred to", "touched on",
                     "addressed the", "commented on", "mentioned")
+# Verbs of a claim that is itself about a topic someone spoke of: "spoke of" restates it.
+DESCRIBING_VERBS = frozenset({"described", "describes", "describing", "spoke", "speaks", "addressed", "talked"})
 
 # Predicates that exclude each other in a report of an attack (by synonym-group head): a clause that says
 # one where the claim says the other states another fact, whatever numbers they share.
@@ -144,7 +172,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("launch", "launched", "launches", "launching", "fired", "fires", "fire", "sent", "unleashed"),
     ("attack", "attacks", "attacked", "attacking", "strike", "strikes", "struck", "striking", "assault",
      "assaults", "raid", "raids", "barrage", "barrages", "bombardment", "bombardments", "bombarded", "pummeled",
-     "pummelled", "pounded", "shelling", "shelled", "offensive", "onslaught", "hit", "hits"),
+     "pummelled", "pounded", "pounding", "battered", "hammered", "shelling", "shelled", "offensive", "onslaught", "hit", "hits"),
     ("drone", "drones", "uav", "uavs", "unmanned"),
     ("down", "downed", "shot", "intercept", "intercepted", "intercepting", "destroy", "destroyed", "destroying",
      "neutralised", "neutralized", "eliminated"),
@@ -203,7 +231,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("east", "eastern"), ("northeast", "northeastern"), ("south", "southern"), ("north", "northern"),
     ("west", "western"),
     ("figure", "figures", "numbers", "count", "tally", "data", "statistics"),
-    ("divergent", "diverging", "differing", "apart", "opposed", "incompatible", "conflicting"),
+    ("divergent", "diverging", "differing", "different", "apart", "opposed", "incompatible", "conflicting"),
     ("battlefield", "ground", "land"),
     ("campaign", "operation", "operations"),
     ("mutual", "both", "either", "each"),
@@ -214,4 +242,37 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("finance", "fund", "funding", "financing", "pay"),
     ("purchase", "purchases", "buy", "buying", "procurement"),
     ("homemade", "domestic", "home-grown", "homegrown", "locally", "ukrainian-made", "ukrainian-built"),
+    ("continue", "continued", "continues", "continuing", "ongoing", "persist", "persisted", "persists", "persisting",
+     "keep", "keeps", "kept"),
+    ("grinding", "attritional", "slow", "slow-moving", "creeping", "plodding", "gradual"),
+    ("abate", "abating", "abates", "ease", "easing", "eases", "subside", "subsiding", "wane", "waning"),
+    ("sign", "signs", "indication", "indications"),
+    ("potential", "possible", "prospective"),
+    ("pressure", "pressures", "demands", "appeals"),
+    ("unannounced", "surprise", "unexpected", "unscheduled"),
+    ("suffer", "suffered", "suffers", "sustained", "sustain", "incurred", "borne", "bore", "paid"),
+    ("record", "largest", "biggest", "heaviest", "unprecedented"),
+    ("need", "needs", "require", "requires", "required"),
+    ("receive", "receives", "get", "gets", "obtain"),
+    ("consider", "considers", "regard", "regards", "see", "sees", "view", "views", "deem", "deems"),
+    ("unacceptable", "nonstarters", "nonstarter", "non-starters"),
+    ("weapon", "weapons", "weaponry", "arms", "armaments", "materiel", "material", "equipment"),
+    ("independent", "independently", "outsiders", "outside"),
+    ("roughly", "approximately", "nearly", "approx", "circa"),
+    ("underline", "underlines", "underlined", "show", "shows", "showed", "demonstrate", "demonstrates",
+     "demonstrated", "signal", "signals"),
+)
+# Phrases rewritten before words become concepts: idioms and negative wordings of a positive claim.
+PHRASE_REWRITES = (
+    (r"\bin line with\b", "aligned with"),
+    (r"\bshot down\b", "downed"),
+    (r"\bprisoners? of war\b", "prisoners"),
+    (r"\b(?:did|does|do|has|have|had)\s*(?:not|n't|n’t)\s+(?:stop|stopped|halt|halted|deter|deterred|prevent|"
+     r"prevented)\b", "continued despite"),
+    (r"\bpress(?:ing|ed|es)? on\b", "continuing"),
+    (r"\bcalls? for\b", "pressure for"),
+    (r"\bhow many\b", "numbers"),
+    (r"\b(?:killed|dead) (?:or|and) (?:wounded|injured)\b", "casualties"),
+    (r"\bsaid (?:a|one) word\b|\bsaid anything\b", "commented"),
+    (r"\bmade at home\b|\bhome-made\b", "homemade"),
 )

@@ -19,6 +19,9 @@ from harness.scoring.settings import VETOES
 RULE_ORDER = ("number_changed", "number_unsupported", "negation", "time", "place", "speaker", "actor", "fragment",
               "number_dropped")
 LENIENT_RULES = frozenset({"number_dropped"})
+# An added number is the article's own only where the article's sentence stating it (or the one before) carries at
+# least this share of the words around it in the candidate: "18 ... captives" is not the "18 people injured".
+SAME_COUNT_SHARE = 0.5
 
 
 def _has(pool: Sequence[float], value: float) -> bool:
@@ -38,12 +41,24 @@ class Source:
         predicate (a "two killed" the article reports in Donetsk does not support "two killed in Kharkiv")."""
         if not _has(self.quantities, value):
             return False
-        stating = [s for s in self.sentences if _has(s.quantities, value)]
         pieces = [p for p in re.split(r"[,;]|\b(?:and|while|but|of which)\b", window.content)
                   if _has(F.quantities_of(p), value)]
         piece = self.featurizer.window(pieces[0]) if pieces else window
-        return not stating or any(not F.places_conflict(window.places, s.places) and not contrast_rule(piece, s)
-                                  for s in stating)
+        stating = [i for i, s in enumerate(self.sentences) if _has(s.quantities, value)]
+        return not stating or any(
+            not F.places_conflict(window.places, self.sentences[i].places)
+            and not contrast_rule(piece, self.sentences[i])
+            and _same_count(piece, self.sentences[i], self.sentences[max(0, i - 1)], value) for i in stating)
+
+
+def _same_count(piece: F.Window, sentence: F.Window, previous: F.Window, value: float) -> bool:
+    """The sentence states `value` for what the piece counts: years ("a 2-year-old boy") are not a count ("two
+    killed"), and "52 drones downed" shares nothing with "injured 52 others" but the number. The sentence before
+    counts too: "The oldest among them is 59" is about the soldiers the one before names."""
+    if _has(F.years_of(piece.content), value) != _has(F.years_of(sentence.text), value):
+        return False
+    content = {u for u in piece.units if not u.startswith(("#", "@"))}
+    return len(content & (sentence.all_units | previous.all_units)) >= SAME_COUNT_SHARE * len(content)
 
 
 def number_rule(candidate: Sequence[float], gold: Sequence[float], source: Source | None,
@@ -69,7 +84,10 @@ def negation_rule(candidate: F.Window, gold: F.Window) -> bool:
     """The clause that carries the claim asserts the opposite: a negation cue on one side only, an antonym
     ("align" / "contradict"), or an un-/in-/non-/dis- prefix on one side."""
     if _negated_about(candidate, gold) != _negated_about(gold, candidate):
-        return not _prefix_negation_restated(candidate, gold) and not _prefix_negation_restated(gold, candidate)
+        negative, positive = (candidate, gold) if _negated_about(candidate, gold) else (gold, candidate)
+        return not _prefix_negation_restated(negative, positive) and not _negative_wording_of(negative, positive)
+    if _response_for_no_comment(candidate, gold) or _response_for_no_comment(gold, candidate):
+        return True
     for a, b in F.L.ANTONYMS:
         for one, other in ((a, b), (b, a)):
             if (candidate.words & set(one) and not candidate.words & set(other)
@@ -98,10 +116,27 @@ def _prefix_negation_restated(negated: F.Window, prefixed: F.Window) -> bool:
                                    for prefix in F.L.ANTONYM_PREFIXES)
 
 
+def _negative_wording_of(negative: F.Window, positive: F.Window) -> bool:
+    """A negative wording that asserts what the positive one does: "nothing concrete apart from X" is "the only
+    outcome was X"; "has not updated since early in the war" and "stopped reporting" are "last reported early in
+    the war"; "pressure did not stop the strikes" is "the strikes came despite pressure"."""
+    neg, pos = negative.content.lower(), positive.content.lower()
+    return any(re.search(n, neg) and re.search(p, pos) for n, p in F.L.NEGATIVE_WORDINGS)
+
+
+def _response_for_no_comment(silent: F.Window, responding: F.Window) -> bool:
+    """ "Rejected the claim" or "denied it" answers a claim about which "no comment" was made: both wordings are
+    negative, but one says nobody responded and the other that someone did."""
+    return ("comment" in silent.units and silent.negated and "comment" not in responding.units
+            and bool(responding.words & F.L.RESPONSE_CUES))
+
+
 def vague_rule(candidate: F.Window, gold: F.Window) -> bool:
-    """The candidate names a topic ("spoke about ...") where the claim asserts something about it."""
+    """The candidate names a topic ("spoke about ...") where the claim asserts something about it. A claim that
+    is itself about what someone described ("described the huge price Moscow has paid") is stated by "spoke of"."""
     said = lambda w: any(p in w.text.lower() for p in F.L.VAGUE_PREDICATES)  # noqa: E731
-    return said(candidate) and not said(gold)
+    describes = set(re.findall(r"[a-z]+", gold.text.lower())) & F.L.DESCRIBING_VERBS
+    return said(candidate) and not said(gold) and not describes
 
 
 def _negated_about(window: F.Window, other: F.Window) -> bool:
