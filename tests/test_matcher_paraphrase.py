@@ -118,3 +118,28 @@ def test_headline_coverage_finds_the_claim_and_not_the_other_speakers(scorer, co
     assert "c001" in found(CANADIAN, "Russian casualties in three-year war pass 1 million, Ukraine says")
     ap = found(AP, "Ukraine: Russian losses top 1 million; Britain says about 250,000 killed")
     assert "c001" in ap and "c008" not in ap and "c015" not in ap
+
+
+# --------------------------------------------------------------------------- what a number or a phrase counts
+
+GUARDIAN = "002_6b974652a62947d2"
+
+
+def test_the_age_of_a_war_is_not_a_count_of_people(scorer):
+    """The Guardian's headline and first sentence say nothing of the three people the drone strikes killed:
+    its "three-year-old war" counts years, not dead."""
+    headline = ("Russian military losses top 1m in three-year-old war, Ukrainian military says The claim by the "
+                "General Staff of the Ukrainian armed forces is in line with Western intelligence estimates.")
+    killed = next(g.id for g in scorer.gold_items(GUARDIAN) if "killing three people" in g.text)
+    assert verdict(scorer, headline, killed, GUARDIAN) == "below"
+    units = scorer.matcher.featurizer(headline).whole.units
+    assert "#3y" in units and "#3" not in units
+    counted = scorer.matcher.featurizer("Russian strikes killed three people in the three-year war.").whole.units
+    assert {"#3", "#3y"} <= counted  # the same number, once a count and once years
+
+
+def test_armed_forces_are_soldiers_not_arms(scorer):
+    units = scorer.matcher.featurizer("the General Staff of the Ukrainian armed forces").whole.units
+    weapons = scorer.matcher.featurizer("Germany will send weapons to Ukraine.").whole.units
+    troops = scorer.matcher.featurizer("Russian forces advanced.").whole.units
+    assert not (units & weapons - {"@ukraine"}) and (units & troops) - {"@russia", "@ukraine"}

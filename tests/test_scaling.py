@@ -178,7 +178,7 @@ def test_a_corpus_without_gold_claims_fits_nothing_and_reports_coverage_as_not_m
 
 def test_the_signature_names_the_matcher_without_building_it(corpus):
     scorer = Scorer(corpus)
-    assert "|matcher:lexical(concept-recall)|" in scorer.signature() and scorer._matcher is None
+    assert "|matcher:lexical(concept-recall)+rules3|" in scorer.signature() and scorer._matcher is None
     assert matcher_name(scorer.settings) == scorer.matcher.name  # the name it gives equals the built one's
 
 

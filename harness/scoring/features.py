@@ -451,6 +451,19 @@ def years_of(text: str) -> tuple[float, ...]:
     return tuple(v for m in _YEARS.finditer(text) for v in numbers.values(m.group("n") or m.group("m")))
 
 
+def _quantity_units(text: str, quantities: tuple[float, ...]) -> list[str]:
+    """A concept per quantity; one that counts years (an age, "a 3-year-old war") is a unit of its own, so
+    that it is not taken for a count of people or things ("killing three people")."""
+    years = list(years_of(text)) if quantities else []
+    out = []
+    for value in quantities:
+        counted_in_years = next((y for y in years if same_quantity(y, value)), None)
+        if counted_in_years is not None:
+            years.remove(counted_in_years)
+        out.append(f"#{value:g}" + ("y" if counted_in_years is not None else ""))
+    return out
+
+
 def same_quantity(a: float, b: float) -> bool:
     return numbers.same_value(a, b)
 
@@ -611,7 +624,7 @@ class Featurizer:
                 units.add(unit)
         if _EXCEED_HEDGE.search(text):
             units.add("exceed")
-        units.update(f"#{value:g}" for value in quantities)
+        units.update(_quantity_units(text, quantities))
         return frozenset(units)
 
     def window(self, text: str, inherited: Speaker = NO_SPEAKER) -> Window:

@@ -275,4 +275,5 @@ PHRASE_REWRITES = (
     (r"\b(?:killed|dead) (?:or|and) (?:wounded|injured)\b", "casualties"),
     (r"\bsaid (?:a|one) word\b|\bsaid anything\b", "commented"),
     (r"\bmade at home\b|\bhome-made\b", "homemade"),
+    (r"\barmed forces\b", "forces"),  # soldiers, not arms
 )

@@ -172,7 +172,10 @@ class ClaimMatcher:
 
     @property
     def name(self) -> str:
-        return self.similarity.name if self.similarity is not None else self.lexical.name
+        """The similarity's name and the rules' version (the signature's matcher field)."""
+        from harness.scoring.settings import RULES_VERSION
+
+        return f"{self.similarity.name if self.similarity is not None else self.lexical.name}+{RULES_VERSION}"
 
     def gold_speaker(self, item: GoldItem) -> F.Speaker:
         """The annotated speaker when the gold names one; else the one its text attributes it to."""

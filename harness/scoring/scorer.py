@@ -202,12 +202,15 @@ MATCHER_NAMES = {"lexical": "lexical(concept-recall)", "embedding": "embedding(a
 
 
 def matcher_name(settings: ScoreSettings) -> str:
-    """The matcher as the signature names it, without loading it (a judge: its model and prompt)."""
+    """The matcher as the signature names it, without loading it (a judge: its model and prompt), with the version
+    of the rules every matcher applies."""
+    from harness.scoring.settings import RULES_VERSION
+
     if settings.matcher == "judge":
         from harness.scoring.judge import FLOOR, PROMPT_HASH, TOP_K
 
-        return f"judge({settings.judge_model},prompt:{PROMPT_HASH[:8]},top{TOP_K}>={FLOOR:.2f})"
-    return MATCHER_NAMES.get(settings.matcher, settings.matcher)
+        return f"judge({settings.judge_model},prompt:{PROMPT_HASH[:8]},top{TOP_K}>={FLOOR:.2f})+{RULES_VERSION}"
+    return f"{MATCHER_NAMES.get(settings.matcher, settings.matcher)}+{RULES_VERSION}"
 
 
 def make_similarity(settings: ScoreSettings, gold_texts: list[str]):

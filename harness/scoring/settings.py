@@ -7,6 +7,10 @@ from dataclasses import dataclass
 # Calibrated on gold/matching/ (claim_pairs.jsonl, summary_pairs.jsonl); `harness matcher eval` reproduces them.
 DEFAULT_THRESHOLD = 0.45
 DEFAULT_COVERAGE_THRESHOLD = 0.45
+# The version of the matcher's rules and word lists, named in the signature after every matcher: raise it when
+# a change to harness.scoring.features, rules or lexicon changes a decision, so runs before and after it do
+# not compare as if scored alike.
+RULES_VERSION = "rules3"
 MATCHERS = ("lexical", "embedding", "hybrid", "judge")  # every matcher, as --matcher and scoring.matcher name it
 # Each matcher's calibrated threshold. The judge scores a pair 1.0 (yes) or 0.0 (no): any threshold between reads it.
 MATCHER_THRESHOLDS = dict(zip(MATCHERS, (DEFAULT_THRESHOLD, 0.45, 0.45, 0.50), strict=True))
