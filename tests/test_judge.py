@@ -246,7 +246,7 @@ def test_the_signature_names_the_judge_model_and_prompt(server, corpus):
 
     s = server(substring_model)
     scorer = Scorer(corpus, ScoreSettings(matcher="judge", judge_url=s.url, judge_model="stub-model"))
-    assert re.search(r"\|matcher:judge\(stub-model,prompt:[0-9a-f]{8},top3>=0\.10\)\|thr:0\.50\|",
+    assert re.search(r"\|matcher:judge\(stub-model,prompt:[0-9a-f]{8},top3>=0\.10\)\+rules3\|thr:0\.50\|",
                      scorer.signature()), scorer.signature()
 
 

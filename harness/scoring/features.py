@@ -570,12 +570,13 @@ class Featurizer:
 
     def __init__(self, max_cached: int = 200_000):
         self._cache: dict[str, TextFeatures] = {}
+        self._windows: dict[tuple[str, Speaker], Window] = {}
         self._stems: dict[str, str] = {}
         self._max_cached = max_cached
 
     def __getstate__(self) -> dict:
         """Sent to a worker process without its caches (and the stemmer, a closure): it rebuilds them."""
-        return {"_cache": {}, "_stems": {}, "_max_cached": self._max_cached}
+        return {"_cache": {}, "_windows": {}, "_stems": {}, "_max_cached": self._max_cached}
 
     @cached_property
     def _stop_words(self) -> frozenset[str]:
@@ -628,6 +629,16 @@ class Featurizer:
         return frozenset(units)
 
     def window(self, text: str, inherited: Speaker = NO_SPEAKER) -> Window:
+        """The features of one sentence, clause or piece, once per distinct (text, inherited speaker)."""
+        key = (text, inherited)
+        cached = self._windows.get(key)
+        if cached is None:
+            cached = self._window(text, inherited)
+            if len(self._windows) < self._max_cached:
+                self._windows[key] = cached
+        return cached
+
+    def _window(self, text: str, inherited: Speaker) -> Window:
         content, phrases = strip_attribution(text)
         speaker = speaker_of(phrases) if phrases else inherited
         if len(content.split()) < 2:  # the attribution is the claim ("X confirmed the swap")

@@ -115,31 +115,44 @@ class LexicalSimilarity:
                 self._siblings[key] = cached
         return cached
 
+    def gold_weights(self, gold: F.Window, siblings: dict[str, float] | None = None) -> tuple[tuple, float]:
+        """Each concept of the gold claim with its weight, and their sum.
+
+        Sorted, and summed exactly: a set's order changes with the process's hash seed, a float sum's last bit
+        with the order, and a tie between two claims must be broken the same way in every process."""
+        siblings = siblings or {}
+        weights = tuple((u, self.weight(u) * siblings.get(u, 1.0)) for u in sorted(gold.units))
+        return weights, math.fsum(w for _, w in weights)
+
     def recalls(self, candidate: F.TextFeatures, gold: F.Window, siblings: dict[str, float] | None = None) -> list[float]:
         """For each window of the candidate, the share of the gold content it carries."""
-        siblings = siblings or {}
-        # sorted, and summed exactly: a set's order changes with the process's hash seed, a float sum's last bit
-        # with the order, and a tie between two claims must be broken the same way in every process
-        weights = {u: self.weight(u) * siblings.get(u, 1.0) for u in sorted(gold.units)}
-        total = math.fsum(weights.values())
-        if not total:
-            return [0.0] * len(candidate.finest)
-        return [math.fsum(w for u, w in weights.items() if u in window.all_units) / total
-                for window in candidate.finest]
+        return _recalls(candidate, *self.gold_weights(gold, siblings))
 
     def recall(self, candidate: F.TextFeatures, gold: F.Window, siblings: dict[str, float] | None = None) -> float:
         return max(self.recalls(candidate, gold, siblings))
 
     def matrix(self, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
-        """Rows: candidates; columns: the gold claims of one document (which also weigh each other's words)."""
+        """Rows: candidates; columns: the gold claims of one document (which also weigh each other's words).
+
+        Each gold claim's weights are worked out once, and a candidate sharing no concept with a claim scores
+        0 without summing: the same numbers as `recall` pair by pair, for a fraction of the work."""
         out = np.zeros((len(left), len(right)))
-        gold = [self.featurizer(t).whole for t in right]
         siblings = self.sibling_weights(list(right))
+        gold = [self.gold_weights(self.featurizer(t).whole, siblings) for t in right]
+        concepts = [frozenset(u for u, _ in weights) for weights, _ in gold]
         for i, text in enumerate(left):
             cand = self.featurizer(text)
-            for j, g in enumerate(gold):
-                out[i, j] = self.recall(cand, g, siblings)
+            carried = frozenset().union(*(window.all_units for window in cand.finest))
+            for j, (weights, total) in enumerate(gold):
+                if not concepts[j].isdisjoint(carried):
+                    out[i, j] = max(_recalls(cand, weights, total))
         return out
+
+
+def _recalls(candidate: F.TextFeatures, weights: tuple, total: float) -> list[float]:
+    if not total:
+        return [0.0] * len(candidate.finest)
+    return [math.fsum(w for u, w in weights if u in window.all_units) / total for window in candidate.finest]
 
 
 # --------------------------------------------------------------------------- the matcher

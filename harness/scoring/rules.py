@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.scoring import features as F
 from harness.scoring.settings import VETOES
@@ -35,12 +35,22 @@ class Source:
     quantities: tuple[float, ...]
     sentences: tuple[F.Window, ...]
     featurizer: F.Featurizer
+    _verdicts: dict[tuple[float, str], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def supports(self, value: float, window: F.Window) -> bool:
         """Some sentence states `value` and agrees with the piece of the window that states it on place and
         predicate (a "two killed" the article reports in Donetsk does not support "two killed in Kharkiv")."""
         if not _has(self.quantities, value):
             return False
+        key = (value, window.text)  # a window's content, places and units follow from its text
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._supports(value, window)
+            if len(self._verdicts) < 10_000:
+                self._verdicts[key] = verdict
+        return verdict
+
+    def _supports(self, value: float, window: F.Window) -> bool:
         pieces = [p for p in re.split(r"[,;]|\b(?:and|while|but|of which)\b", window.content)
                   if _has(F.quantities_of(p), value)]
         piece = self.featurizer.window(pieces[0]) if pieces else window
