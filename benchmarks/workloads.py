@@ -66,7 +66,7 @@ def write_summary_workload(folder: Path, articles: list[Article], n: int, with_g
             out["pairs"].write(_line({"id": doc_id, "reference": pair.reference, "prediction": pair.prediction}))
             if with_gold:
                 out["gold"].write(_line({"doc_id": doc_id, "text": pair.source,
-                                         "summaries": [{"id": "reference", "length": "short", "text": pair.reference}]}))
+                                         "summaries": [{"id": "reference", "length": "any", "text": pair.reference}]}))
                 out["predictions"].write(_line({"doc_id": doc_id, "system": "model", "summary": pair.prediction}))
     return paths
 
