@@ -414,21 +414,20 @@ def _score(args: argparse.Namespace, corpus, predictions: Iterable[Prediction]) 
             workers.start()  # they start up while the first predictions are read
         evaluation = evaluate(corpus, predictions, settings, workers=workers, progress=not args.no_progress)
     report_judge(evaluation.scorer)
+    from harness.provenance import build_manifest
+
+    # one manifest for results.json and for --json: both print the same result object
+    manifest = build_manifest(corpus, settings, predictions=args.predictions, tag=args.tag)
     if args.out:
         from harness.history import record_run, report_trend
-        from harness.report.write import final_results, write_outputs
+        from harness.report.write import write_outputs
 
-        from harness.runner import environment
-
-        manifest = {**environment(), "predictions": str(args.predictions),
-                    "gold": {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)},
-                    **({"tag": args.tag} if args.tag else {})}
-        results = final_results(evaluation, corpus, predictions, manifest)
+        results = evaluation.final_results(manifest)
         write_outputs(args.out, results, evaluation, corpus, predictions, trend=report_trend(args.db, results))
         run_id = record_run(args.db, args.out / "results.json", args.tag)
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
-        evaluation.write_json(sys.stdout)
+        evaluation.write_json(sys.stdout, manifest)
     else:
         print_leaderboard(evaluation.overview())
         if args.out:

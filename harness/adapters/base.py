@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness.config import Option, check_options, options_hash
+from harness.options import Option, check_options, options_hash
 from harness.errors import UserError
 from harness.records import TASKS, Document, PredictedClaim, Source
 

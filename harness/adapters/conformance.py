@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, Output, call_with_timeout, given_to
-from harness.config import Option
+from harness.options import Option
 from harness.records import TASKS, Document, Region
 
 LONG_DOCUMENT_CHARS = 200_000
@@ -98,7 +98,7 @@ def check_declaration(adapter: Adapter) -> None:
         raise ConformanceError(f"{adapter.name}: `tasks` must be a non-empty subset of {TASKS}, got {adapter.tasks!r}")
     for option in adapter.options:
         if not isinstance(option, Option):
-            raise ConformanceError(f"{adapter.name}: every entry of `options` must be a harness.config.Option")
+            raise ConformanceError(f"{adapter.name}: every entry of `options` must be a harness.options.Option")
     if not isinstance(adapter.concurrency, int) or adapter.concurrency < 1:
         raise ConformanceError(f"{adapter.name}: `concurrency` must be a positive int")
     if not isinstance(adapter.fingerprint(), str):
