@@ -219,6 +219,8 @@ class SystemScores:
         return [self._docs[i][1] for i in self._order() if self._docs[i][1] >= 0]
 
     def summary(self, n_boot: int, seed: int) -> dict | None:
+        """The summary aggregates: mean ROUGE with bootstrap intervals, coverage and numeric faithfulness pooled
+        over documents (ratios of sums, so a short document does not weigh like a long one). None: no summary."""
         rows = self._summary_rows()
         if not rows:
             return None
@@ -248,6 +250,8 @@ class SystemScores:
         return out
 
     def claims(self, n_boot: int, seed: int) -> dict | None:
+        """The claim aggregates: micro P/R/F1 from summed counts (the headline), macro F1, the weighted recalls,
+        and both F1 intervals (documents; documents then claims). None: no claims were scored."""
         c = [self._docs[i][2] for i in self._order() if self._docs[i][2] is not None]
         if not c:
             return None

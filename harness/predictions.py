@@ -41,6 +41,8 @@ def read_predictions(path: Path, documents: dict[str, Document] | None = None,
 
 def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Document] | None,
                      system: str | None) -> Prediction:
+    """One line of a predictions file, checked field by field: every problem names file, line and field, and
+    a document the gold does not have is refused rather than scored as nothing."""
     if not isinstance(obj, dict):
         raise UserError(f"expected a JSON object, got {type(obj).__name__}", path, line)
     unknown = sorted(set(obj) - ALLOWED_FIELDS)
@@ -77,6 +79,8 @@ def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Do
 
 
 def parse_claims(raw: object, doc: Document | None, path: Path, line: int) -> tuple[PredictedClaim, ...]:
+    """A prediction's claims: strings, or objects with `text` and an optional `span` inside the document,
+    within the per-document limit (a million claims would take gigabytes to score)."""
     if not isinstance(raw, list):
         raise UserError(f"expected a list, got {type(raw).__name__}", path, line, "claims")
     if len(raw) > MAX_CLAIMS:

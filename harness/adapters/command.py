@@ -58,6 +58,8 @@ class CommandAdapter(Adapter):
     )
 
     def setup(self) -> None:
+        """Check the program, its folder and its environment names once, before any document: a typo costs
+        one line at start-up, not a failure per document."""
         argv = self.settings["argv"]
         program = argv[0]
         if shutil.which(program) is None and not Path(program).is_file():

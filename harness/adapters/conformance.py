@@ -88,6 +88,8 @@ def check_adapter(adapter: Adapter, documents: Sequence[Document] | None = None,
 
 
 def check_declaration(adapter: Adapter) -> None:
+    """What the runner relies on before calling the adapter (name, version, tasks, typed options, concurrency,
+    fingerprint): each broken promise is named, so a plugin author fixes it from the message."""
     if not isinstance(adapter, Adapter):
         raise ConformanceError(f"{adapter!r} is not a harness.adapters.base.Adapter")
     if not isinstance(adapter.name, str) or not adapter.name.strip():
@@ -106,6 +108,7 @@ def check_declaration(adapter: Adapter) -> None:
 
 
 def check_output(output: Output, doc: Document, task: str) -> None:
+    """One answer has the shape its task promises, and its spans lie inside the text the report will show."""
     if not isinstance(output, Output):
         raise ConformanceError(f"expected an Output, got {type(output).__name__}")
     if task == "summary":

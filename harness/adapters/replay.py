@@ -27,6 +27,8 @@ class ReplayAdapter(Adapter):
     )
 
     def setup(self) -> None:
+        """Read and hash the predictions file once; the hash is the fingerprint the manifest records, naming
+        exactly which file was replayed. Several systems in one file need `system` chosen, never guessed."""
         from harness.predictions import read_predictions
 
         path = Path(self.settings["path"])

@@ -117,6 +117,8 @@ INTERVAL_KINDS = ("ci95", "ci95_docs_then_claims")
 
 
 def leaderboard_csv(results: dict) -> str:
+    """The leaderboard as CSV for spreadsheets and scripts: a column per measured metric and per interval
+    bound, only where some system has a value, so no column is all empty."""
     board = leaderboard(results)
     columns = ["system"]
     rows = []
