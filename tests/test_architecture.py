@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
+import re
 
 from tests.conftest import ROOT
 
@@ -53,3 +53,16 @@ def test_the_report_computes_no_score():
     for name, tree in _modules().items():
         if name.startswith("harness/report/"):
             assert not {m for m in _imported(tree) if m in scoring or m.startswith("harness.scoring")}, name
+
+
+def test_the_readme_module_table_lists_every_module_and_only_real_ones():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## How it fits together", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(harness/[\w/]+(?:\.py|/))`", table))
+    assert all((ROOT / path).exists() for path in named), sorted(p for p in named if not (ROOT / p).exists())
+    modules = {f"harness/{p.name}" for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    packages = {f"harness/{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert modules | packages <= named, sorted((modules | packages) - named)
+    scoring_row = next(line for line in table.splitlines() if line.startswith("| `harness/scoring/`"))
+    scoring = {p.name for p in (PACKAGE / "scoring").glob("*.py") if p.name != "__init__.py"}
+    assert sorted(m for m in scoring if f"`{m}`" not in scoring_row) == []
