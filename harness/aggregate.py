@@ -181,6 +181,7 @@ class SystemScores:
 
     def __init__(self) -> None:
         self._docs: list[tuple[str, int, ClaimCounts | None, str | None]] = []  # id, summary row or -1, claims, failure
+        self._sensitivity: list[tuple[tuple[int, int, int], ...] | None] = []  # per document, as _docs
         self._rouge = array("d")  # per summary row: precision, recall, F of each ROUGE type
         # per summary row: coverage, numbers faithful, numbers stated, claims of the nearest labelled reference
         self._summary_rest: list[tuple[CoverageCounts | None, int, int, int]] = []
@@ -191,13 +192,14 @@ class SystemScores:
 
     def add_row(self, row: tuple) -> None:
         """A harness.scoring.jobs.score_row row."""
-        doc_id, _, rouge, coverage, faithful, stated, reference, claims, failure = row
+        doc_id, _, rouge, coverage, faithful, stated, reference, claims, failure, sensitivity = row
         summary_row = -1
         if rouge is not None:
             summary_row = len(self._summary_rest)
             self._rouge.extend(rouge)
             self._summary_rest.append((coverage, faithful, stated, reference))
         self._docs.append((doc_id, summary_row, claims, failure))
+        self._sensitivity.append(sensitivity)
         self._ordered = None
 
     def __len__(self) -> int:
@@ -217,6 +219,8 @@ class SystemScores:
         return [self._docs[i][1] for i in self._order() if self._docs[i][1] >= 0]
 
     def summary(self, n_boot: int, seed: int) -> dict | None:
+        """The summary aggregates: mean ROUGE with bootstrap intervals, coverage and numeric faithfulness pooled
+        over documents (ratios of sums, so a short document does not weigh like a long one). None: no summary."""
         rows = self._summary_rows()
         if not rows:
             return None
@@ -246,6 +250,8 @@ class SystemScores:
         return out
 
     def claims(self, n_boot: int, seed: int) -> dict | None:
+        """The claim aggregates: micro P/R/F1 from summed counts (the headline), macro F1, the weighted recalls,
+        and both F1 intervals (documents; documents then claims). None: no claims were scored."""
         c = [self._docs[i][2] for i in self._order() if self._docs[i][2] is not None]
         if not c:
             return None
@@ -267,6 +273,22 @@ class SystemScores:
             "f1_ci95_docs_then_claims": two_level_f1_ci(tp, fp, fn, n_boot, seed),
             "n_documents": len(c),
         }
+
+    def sensitivity(self, thresholds: Sequence[float]) -> list[dict] | None:
+        """Micro P/R/F1 at each threshold, over the documents whose claims were scored (None: no such document).
+
+        The counts were made per document where the claims were scored (harness.scoring.sensitivity), so the
+        sums are the same whichever process scored which document."""
+        counts = [c for c in self._sensitivity if c is not None]
+        if not counts:
+            return None
+        rows = []
+        for k, threshold in enumerate(thresholds):
+            tp, fp, fn = (sum(c[k][j] for c in counts) for j in range(3))
+            precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+            rows.append({"threshold": threshold, "precision": precision, "recall": recall,
+                         "f1": f1(precision, recall), "tp": tp, "fp": fp, "fn": fn})
+        return rows
 
     def per_doc(self) -> Iterator[tuple[str, dict]]:
         """(doc_id, row) in document-id order: the rows of results.json's per_doc."""
@@ -290,7 +312,7 @@ class SystemScores:
                 values = self._rouge[row * width:(row + 1) * width]
                 rouge = {t: Score(*values[3 * k:3 * k + 3]) for k, t in enumerate(ROUGE_TYPES)}
                 summary = SummaryScore(rouge, *self._summary_rest[row])
-            yield DocScore(doc_id, system, summary, claims, failure)
+            yield DocScore(doc_id, system, summary, claims, failure, self._sensitivity[i])
 
 
 # --------------------------------------------------------------------------- per-document rows

@@ -341,6 +341,8 @@ def report_judge(scorer) -> None:
 # --------------------------------------------------------------------------- commands
 
 def cmd_gold(args: argparse.Namespace) -> int:
+    """`harness gold`: validate, describe, export or fill in spans; a failed validation lists every problem
+    on stderr and exits 2, so an annotator sees all of them at once."""
     from harness import gold
     from harness.report.tables import text_table
 
@@ -380,6 +382,8 @@ def cmd_gold(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    """`harness score`: predictions against the gold (or `--pairs`). Without `--out` predictions are scored as
+    read; with it they are held, since the report shows every one, and the folder is claimed first."""
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"must be a whole number >= 1, got {args.jobs}", field="--jobs")
     if args.pairs:
@@ -414,21 +418,20 @@ def _score(args: argparse.Namespace, corpus, predictions: Iterable[Prediction]) 
             workers.start()  # they start up while the first predictions are read
         evaluation = evaluate(corpus, predictions, settings, workers=workers, progress=not args.no_progress)
     report_judge(evaluation.scorer)
+    from harness.provenance import build_manifest
+
+    # one manifest for results.json and for --json: both print the same result object
+    manifest = build_manifest(corpus, settings, predictions=args.predictions, tag=args.tag)
     if args.out:
         from harness.history import record_run, report_trend
-        from harness.report.write import final_results, write_outputs
+        from harness.report.write import write_outputs
 
-        from harness.runner import environment
-
-        manifest = {**environment(), "predictions": str(args.predictions),
-                    "gold": {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)},
-                    **({"tag": args.tag} if args.tag else {})}
-        results = final_results(evaluation, corpus, predictions, manifest)
+        results = evaluation.final_results(manifest)
         write_outputs(args.out, results, evaluation, corpus, predictions, trend=report_trend(args.db, results))
         run_id = record_run(args.db, args.out / "results.json", args.tag)
         print(f"recorded as run {run_id} in {args.db}", file=sys.stderr)
     if args.json:
-        evaluation.write_json(sys.stdout)
+        evaluation.write_json(sys.stdout, manifest)
     else:
         print_leaderboard(evaluation.overview())
         if args.out:
@@ -503,6 +506,8 @@ def cmd_matcher(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    """`harness history`: a metric's series across recorded runs (or import, list, delete); a metric with no
+    point for a system is said on stderr, since an empty series would otherwise look like a flat one."""
     from harness import history
 
     if args.history_command == "import":
@@ -553,6 +558,8 @@ def _history_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`harness run`: run the config's systems, print the leaderboard and a one-line summary, record the run,
+    and exit 3 when a system produced nothing usable (CI must not pass on scores of nothing)."""
     from harness.config import load_run_config
     from harness.history import check_database_path
     from harness.io import safe_name
@@ -604,6 +611,8 @@ def _record_history(args: argparse.Namespace, results_path: Path) -> None:
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
+    """`harness adapters list|show`: what the entry points offer, a broken plugin listed with its error
+    rather than hiding the others."""
     from dataclasses import asdict
 
     from harness.adapters.registry import describe
@@ -622,6 +631,8 @@ def cmd_adapters(args: argparse.Namespace) -> int:
 
 
 def show_adapter(name: str, as_json: bool) -> int:
+    """One adapter as a user configures it: what it is given (source or gold), whether its outputs are
+    cached, and every option with type, default and help."""
     from harness.adapters.registry import details
     from harness.report.tables import text_table
 

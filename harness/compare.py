@@ -292,6 +292,8 @@ def _flip_list(items: list[dict], limit: int | None) -> str:
 
 
 def to_text(comparison: dict) -> str:
+    """The comparison for a terminal or CI log: the metric table with its legend, the claims that flipped,
+    the notes on what the test could not reach, and the verdict last, where a log reader looks."""
     from harness.report.tables import text_table
 
     a, b = comparison["baseline"], comparison["candidate"]
@@ -316,6 +318,7 @@ def to_text(comparison: dict) -> str:
 
 
 def to_markdown(comparison: dict) -> str:
+    """The comparison for a pull request or $GITHUB_STEP_SUMMARY: the verdict first, then the same tables."""
     from harness.report.tables import markdown_table
 
     a, b = comparison["baseline"], comparison["candidate"]
@@ -372,6 +375,8 @@ def _parse_tolerance(metric: str, raw: object, path: Path | None, line: int | No
 
 
 def tolerances_from(flags: list[str], file: Path | None) -> tuple[dict, float]:
+    """Tolerances from --tolerances FILE and --tolerance flags (flags win), and the default: one place
+    parses both, so a bad value names its file and line or its flag."""
     from harness.io import line_of, read_yaml
 
     tolerances: dict = {}

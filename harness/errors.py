@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import reprlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,3 +63,19 @@ class ValidationErrors(UserError):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+
+def nearest(name: str, valid: Iterable[str]) -> str | None:
+    """The valid name closest to `name` (difflib), or None when nothing is close."""
+    matches = difflib.get_close_matches(str(name), sorted(valid), n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def unknown_name_error(kind: str, name: str, valid: Iterable[str], path: Path | None = None,
+                       line: int | None = None, field_name: str | None = None) -> UserError:
+    """An unknown name, with the nearest valid one suggested: a typo is fixed from the message alone."""
+    valid = sorted(valid)
+    guess = nearest(name, valid)
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    return UserError(f"unknown {kind} {shown(name)}{hint} (valid: {', '.join(valid) or 'none'})", path, line,
+                     field_name or str(name))

@@ -36,7 +36,7 @@ class Evaluation:
     systems: dict[str, SystemScores]  # by name, sorted
     missing: dict[str, list[str]]  # documents a system had no prediction for (scored as empty output)
     settings: ScoreSettings
-    scorer: Scorer  # what scored it: the report reuses its fitted matcher and settings
+    scorer: Scorer  # what scored it (the command line reports what a judge matcher did)
     reads_gold: frozenset[str] = frozenset()  # systems given the gold answers: ceilings, not competitors
     warnings: dict[str, list[str]] = field(default_factory=dict)  # outputs that score 0 without failing
     unusable: tuple[str, ...] = ()  # systems that failed on every document and produced nothing
@@ -51,8 +51,20 @@ class Evaluation:
         return {name: {"summary": scores.summary(s.bootstrap, s.seed), "claims": scores.claims(s.bootstrap, s.seed)}
                 for name, scores in self.systems.items()}
 
-    def _envelope(self, per_doc) -> dict:
-        return {
+    @cached_property
+    def sensitivity(self) -> dict:
+        """Claim micro P/R/F1 of each system at several match thresholds, from the per-document counts the
+        scoring made (harness.scoring.sensitivity); systems without scored claims are left out."""
+        from harness.scoring.sensitivity import thresholds
+
+        run_threshold = self.settings.threshold
+        at = thresholds(run_threshold)
+        rows = {name: scores.sensitivity(at) for name, scores in self.systems.items()}
+        return {"thresholds": list(at), "run_threshold": run_threshold, "vetoes": list(self.settings.vetoes),
+                "systems": {name: r for name, r in rows.items() if r is not None}}
+
+    def _envelope(self, per_doc, manifest: dict | None) -> dict:
+        envelope = {
             "signature": self.signature,
             "gold_sha256": self.gold_sha256,
             "n_documents": self.n_documents,
@@ -60,20 +72,30 @@ class Evaluation:
                                "missing": self.missing[name], "reads_gold": name in self.reads_gold,
                                "warnings": self.warnings.get(name, [])}
                         for name, scores in self.systems.items()},
+            "sensitivity": self.sensitivity,
         }
+        if manifest is not None:
+            envelope["manifest"] = manifest
+        return envelope
 
     @cached_property
     def results(self) -> dict:
-        """The result object with every per-document row in memory (what the report and the runner write)."""
-        return self._envelope(lambda scores: dict(scores.per_doc()))
+        """The result object with every per-document row in memory, without a manifest."""
+        return self._envelope(lambda scores: dict(scores.per_doc()), None)
+
+    def final_results(self, manifest: dict | None) -> dict:
+        """The result object a results.json holds: `results` and, when given, the manifest
+        (harness.provenance.build_manifest) saying what produced it."""
+        return self.results if manifest is None else {**self.results, "manifest": manifest}
 
     def overview(self) -> dict:
         """The result object without per-document rows: enough for the leaderboard."""
-        return self._envelope(lambda scores: {})
+        return self._envelope(lambda scores: {}, None)
 
-    def write_json(self, out: IO[str]) -> None:
-        """The result object as JSON, per-document rows written as they are made (`results` holds them all)."""
-        dump_json(self._envelope(lambda scores: Members(scores.per_doc)), out)
+    def write_json(self, out: IO[str], manifest: dict | None = None) -> None:
+        """`final_results(manifest)` as JSON, per-document rows written as they are made (so a large run's
+        rows are never all in memory at once)."""
+        dump_json(self._envelope(lambda scores: Members(scores.per_doc), manifest), out)
 
     @property
     def doc_scores(self) -> list[DocScore]:

@@ -101,6 +101,8 @@ def decide_pairs(scorer: Scorer, pairs: list[dict], threshold: float) -> list[tu
 
 
 def pair_report(scorer: Scorer, pairs: list[dict], name: str) -> dict:
+    """Agreement with one file of hand-labelled pairs at the run's threshold, with and without the rules,
+    per category, swept over thresholds, and every disagreement: what calibrating the matcher needs."""
     threshold = scorer.settings.threshold
     decided = decide_pairs(scorer, pairs, threshold)
     truth = [p["match"] for p in pairs]
@@ -211,6 +213,7 @@ def _fmt(value) -> str:
 
 
 def format_report(report: dict) -> str:
+    """`harness matcher eval` as text: a block per labelled file, then coverage per summary length."""
     from harness.report.tables import text_table
 
     out = [f"matcher: {report['matcher']} · threshold {report['threshold']:.2f} · gold {report['gold_sha256'][:12]}"]

@@ -17,7 +17,7 @@ def compare_two_systems(results: dict, a: str, b: str, options: CompareOptions =
                         label: str = "run") -> dict:
     """The comparison of systems `a` and `b` of one results dict, JSON-ready (what --json prints)."""
     from harness.aggregate import can_reach
-    from harness.config import unknown_name_error
+    from harness.errors import unknown_name_error
     from harness.report.systems import reads_gold
     from harness.results.metrics import BY_NAME
 

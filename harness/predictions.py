@@ -1,12 +1,13 @@
-"""Read predictions JSON Lines strictly: every problem is one line naming file, line and field."""
+"""Predictions JSON Lines: the strict reader (every problem is one line naming file, line and field) and the writer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.io import iter_jsonl
+from harness.io import atomic_write, iter_jsonl
 from harness.records import Document, PredictedClaim, Prediction
 
 ALLOWED_FIELDS = frozenset({"doc_id", "system", "summary", "claims", "failure", "meta"})
@@ -40,6 +41,8 @@ def read_predictions(path: Path, documents: dict[str, Document] | None = None,
 
 def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Document] | None,
                      system: str | None) -> Prediction:
+    """One line of a predictions file, checked field by field: every problem names file, line and field, and
+    a document the gold does not have is refused rather than scored as nothing."""
     if not isinstance(obj, dict):
         raise UserError(f"expected a JSON object, got {type(obj).__name__}", path, line)
     unknown = sorted(set(obj) - ALLOWED_FIELDS)
@@ -76,6 +79,8 @@ def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Do
 
 
 def parse_claims(raw: object, doc: Document | None, path: Path, line: int) -> tuple[PredictedClaim, ...]:
+    """A prediction's claims: strings, or objects with `text` and an optional `span` inside the document,
+    within the per-document limit (a million claims would take gigabytes to score)."""
     if not isinstance(raw, list):
         raise UserError(f"expected a list, got {type(raw).__name__}", path, line, "claims")
     if len(raw) > MAX_CLAIMS:
@@ -132,3 +137,24 @@ def systems_without_output(predictions: Iterable[Prediction]) -> list[str]:
 def is_usable(p: Prediction) -> bool:
     """A prediction that did not fail, or failed after producing something."""
     return not p.failure or bool(p.summary or p.claims)
+
+
+def prediction_record(p: Prediction) -> dict:
+    """A prediction as one line of predictions.jsonl: what `iter_predictions` reads back as the same Prediction."""
+    record: dict = {"doc_id": p.doc_id, "system": p.system}
+    if p.summary is not None:
+        record["summary"] = p.summary
+    if p.claims is not None:
+        record["claims"] = [{"text": c.text, "span": list(c.span)} if c.span else c.text for c in p.claims]
+    if p.failure:
+        record["failure"] = p.failure
+    if p.meta:
+        record["meta"] = p.meta
+    return record
+
+
+def write_predictions(path: Path, predictions: Iterable[Prediction], systems: Sequence[str] = ()) -> None:
+    """predictions.jsonl, atomically: by system in the order of `systems` (others after), then by document."""
+    order = {name: i for i, name in enumerate(systems)}
+    rows = sorted(predictions, key=lambda p: (order.get(p.system, len(order)), p.doc_id))
+    atomic_write(path, "".join(json.dumps(prediction_record(p), ensure_ascii=False) + "\n" for p in rows))

@@ -9,33 +9,37 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.adapters.base import Adapter, AdapterError, BadOutput, Output, call_with_timeout, given_to
 from harness.cache import Cache, entry_key, input_sha256
-from harness.config import CorpusConfig, RunConfig, SystemConfig
+from harness.config import RunConfig, SystemConfig
+from harness.corpus import load_corpus
 from harness.errors import UserError
-from harness.io import WriteError, atomic_write, dumps_canonical, write_error
+from harness.io import WriteError, dumps_canonical, write_error
 from harness.outdir import claimed
-from harness.predictions import MAX_CLAIMS, MAX_TEXT_CHARS, systems_without_output
-from harness.records import TASKS, Corpus, Document, PredictedClaim, Prediction, Summary
+from harness.predictions import MAX_CLAIMS, MAX_TEXT_CHARS, systems_without_output, write_predictions
+from harness.provenance import RunFacts, build_manifest, now
+from harness.records import TASKS, Corpus, Document, PredictedClaim, Prediction
 from harness.redact import Redactor, environment_secrets, secrets_of, without_url_credentials
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("numpy", "scipy", "scikit-learn", "rouge-score", "rouge-score-rs", "pysbd", "pyyaml", "httpx",
-            "datasets", "tqdm")
+if TYPE_CHECKING:
+    from harness.evaluate import Evaluation
+
 RAW_LIMIT = 2000
 
 
+@dataclass
 class FailFast(UserError):
-    """The first failure under --fail-fast: the run stops (exit 2), keeping what was computed."""
+    """The first failure under --fail-fast: the run stops (exit 2), keeping what was computed (`done`: the
+    stopped system's predictions so far, in corpus order)."""
+
+    done: tuple[Prediction, ...] = ()
 
 
 @dataclass
@@ -54,65 +58,10 @@ class System:
 @dataclass
 class RunResult:
     predictions: list[Prediction]
-    evaluation: object
+    evaluation: Evaluation
     manifest: dict
     out_dir: Path
     failures: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------- corpus
-
-
-def load_corpus(spec: CorpusConfig) -> Corpus:
-    if spec.kind == "gold":
-        from harness import gold
-
-        return gold.load_valid(spec.path)
-    return load_dataset_corpus(spec)
-
-
-def load_dataset_corpus(spec: CorpusConfig) -> Corpus:
-    """A summary-only corpus from local json/csv/parquet files: one Summary per reference, no claims."""
-    from harness.adapters.base import require
-    from harness.config import unknown_name_error
-    from harness.gold import gold_hash
-
-    datasets = require("datasets", "datasets", "a dataset corpus")
-    try:
-        data = datasets.load_dataset(spec.format, data_files=list(spec.files), split=spec.split)
-    except (ValueError, KeyError, FileNotFoundError) as err:
-        raise UserError(f"corpus: datasets could not load the files: {err}", spec.files[0]) from None
-    columns = list(data.column_names)
-    for role, column in (("id", spec.id_column), ("text", spec.text_column),
-                         *(("reference", c) for c in spec.reference_columns)):
-        if column is not None and column not in columns:
-            raise unknown_name_error(f"{role} column", column, columns, Path(spec.files[0]), None, "columns")
-    documents, seen = [], set()
-    for i, row in enumerate(data):
-        if spec.limit is not None and i >= spec.limit:
-            break
-        doc_id = str(row[spec.id_column]) if spec.id_column else f"row{i:06d}"
-        text = row[spec.text_column]
-        if not isinstance(text, str):
-            raise UserError(f"row {i}: the text column holds {type(text).__name__}, not text", spec.files[0],
-                            field=spec.text_column)
-        if doc_id in seen:
-            raise UserError(f"row {i}: duplicate document id {doc_id!r}", spec.files[0], field=spec.id_column)
-        seen.add(doc_id)
-        summaries = []
-        for column in spec.reference_columns:
-            value = row[column]
-            values = value if isinstance(value, list) else [value]
-            for j, ref in enumerate(v for v in values if isinstance(v, str) and v.strip()):
-                summaries.append(Summary(f"{column}" if len(values) == 1 else f"{column}-{j}", "reference", ref))
-        if not summaries:
-            raise UserError(f"row {i} (document {doc_id}): no reference summary", spec.files[0],
-                            field=spec.reference_columns[0])
-        documents.append(Document(doc_id=doc_id, text=text, summaries=tuple(summaries)))
-    if not documents:
-        raise UserError("corpus: no rows", spec.files[0])
-    documents.sort(key=lambda d: d.doc_id)
-    return Corpus(tuple(documents), gold_hash(documents), ", ".join(spec.files))
 
 
 # --------------------------------------------------------------------------- systems
@@ -197,7 +146,7 @@ def predict(system: System, doc: Document, cache: Cache | None, redact: Redactor
         if use_cache and keep:
             record = {"adapter": adapter.name, "version": str(adapter.version), "task": task, "doc_id": doc.doc_id,
                       "doc_sha256": doc_hash, "options_hash": adapter.options_hash(), "seconds": round(elapsed, 4),
-                      "created": _now(), "output": outputs[task].to_json() if task in outputs else {}}
+                      "created": now(), "output": outputs[task].to_json() if task in outputs else {}}
             if failure:
                 record.update(failure=failure, raw=(raw or "")[:RAW_LIMIT])
             cache.put(adapter.name, key, record)
@@ -256,7 +205,7 @@ def run(config: RunConfig, out_dir: Path, cache_dir: Path | None = Path(".cache/
     model is called. `jobs`: processes to score on (harness.evaluate.evaluate).
     """
     log = log or (lambda message: print(message, file=sys.stderr))
-    started_at, t0 = _now(), time.perf_counter()
+    started_at, t0 = now(), time.perf_counter()
     corpus = load_corpus(config.corpus)
     tasks = config.tasks
     if "claims" in tasks and not any(d.claims for d in corpus.documents):
@@ -296,7 +245,7 @@ def _run_claimed(config: RunConfig, corpus: Corpus, systems: list[System], setti
             try:
                 done = _run_system(system, corpus, cache, fail_fast, progress, redact)
             except FailFast as stop:
-                predictions += stop.done  # type: ignore[attr-defined]
+                predictions += stop.done
                 _save_predictions(out_dir, predictions, systems, cache)
                 raise FailFast(f"{stop.message} (--fail-fast: stopped; {len(predictions)} predictions kept in "
                                f"{out_dir / 'predictions.jsonl'}" + (" and the cache)" if cache else ")")) from None
@@ -315,8 +264,9 @@ def _run_claimed(config: RunConfig, corpus: Corpus, systems: list[System], setti
                               reads_gold={s.name for s in systems if s.adapter.reads_gold})
     timings["scoring"] = round(time.perf_counter() - s0, 3)
     timings["total"] = round(time.perf_counter() - t0, 3)
-    manifest = build_manifest(config, corpus, systems, cache, timings, failures, settings, started_at, tag, redact,
-                              systems_without_output(predictions))
+    facts = run_facts(config, systems, cache, timings, failures, started_at, redact,
+                      systems_without_output(predictions))
+    manifest = build_manifest(corpus, settings, run=facts, tag=tag)
     write_results(out_dir, evaluation, corpus, predictions, manifest, history_db)
     return RunResult(predictions, evaluation, manifest, out_dir, failures)
 
@@ -326,7 +276,7 @@ def _save_predictions(out_dir: Path, predictions: list[Prediction], systems: lis
     elsewhere (the cache, else a file in the temporary folder) and the one-line error says where."""
     _start_outputs(out_dir)
     try:
-        write_predictions(out_dir / "predictions.jsonl", predictions, systems)
+        write_predictions(out_dir / "predictions.jsonl", predictions, [s.name for s in systems])
     except WriteError as err:
         if cache is not None and not cache.disabled:
             kept = "the models' answers are in the cache: free some space and run again (no model is asked twice)"
@@ -345,7 +295,7 @@ def _spare_copy(predictions: list[Prediction], systems: list[System]) -> str:
     except OSError as err:
         return f"the models' answers could not be kept anywhere ({err.strerror}); free some space and run again"
     try:
-        write_predictions(Path(name), predictions, systems)
+        write_predictions(Path(name), predictions, [s.name for s in systems])
     except WriteError as err:
         Path(name).unlink(missing_ok=True)
         return f"the models' answers could not be kept anywhere ({err.message}); free some space and run again"
@@ -379,10 +329,9 @@ def _run_system(system: System, corpus: Corpus, cache: Cache | None, fail_fast: 
             bar.set_postfix(failed=n_failed)
         bar.update(1)
         if prediction.failure and fail_fast:
-            stop = FailFast(f"system {system.name} failed on document {prediction.doc_id}: "
-                            f"{prediction.failure.splitlines()[0][:300]}")
-            stop.done = [results[d.doc_id] for d in documents if d.doc_id in results]  # type: ignore[attr-defined]
-            raise stop
+            raise FailFast(f"system {system.name} failed on document {prediction.doc_id}: "
+                           f"{prediction.failure.splitlines()[0][:300]}",
+                           done=tuple(results[d.doc_id] for d in documents if d.doc_id in results))
 
     try:
         if system.adapter.concurrency <= 1:
@@ -406,54 +355,26 @@ def _run_system(system: System, corpus: Corpus, cache: Cache | None, fail_fast: 
 # --------------------------------------------------------------------------- outputs
 
 
-def prediction_record(p: Prediction) -> dict:
-    record: dict = {"doc_id": p.doc_id, "system": p.system}
-    if p.summary is not None:
-        record["summary"] = p.summary
-    if p.claims is not None:
-        record["claims"] = [{"text": c.text, "span": list(c.span)} if c.span else c.text for c in p.claims]
-    if p.failure:
-        record["failure"] = p.failure
-    if p.meta:
-        record["meta"] = p.meta
-    return record
-
-
-def write_predictions(path: Path, predictions: list[Prediction], systems: list[System]) -> None:
-    order = {s.name: i for i, s in enumerate(systems)}
-    rows = sorted(predictions, key=lambda p: (order.get(p.system, len(order)), p.doc_id))
-    atomic_write(path, "".join(json.dumps(prediction_record(p), ensure_ascii=False) + "\n" for p in rows))
-
-
-def write_results(out_dir: Path, evaluation, corpus: Corpus, predictions: list[Prediction], manifest: dict,
-                  history_db: Path | None = None) -> Path:
+def write_results(out_dir: Path, evaluation: Evaluation, corpus: Corpus, predictions: list[Prediction],
+                  manifest: dict, history_db: Path | None = None) -> Path:
     """results.json, the tables and the report (with the release-history trend when a database is given)."""
     from harness.history import report_trend
-    from harness.report.write import final_results, write_outputs
+    from harness.report.write import write_outputs
 
-    results = final_results(evaluation, corpus, predictions, manifest)
+    results = evaluation.final_results(manifest)
     return write_outputs(out_dir, results, evaluation, corpus, predictions, trend=report_trend(history_db, results))
 
 
-# --------------------------------------------------------------------------- manifest
-
-
-# The manifest keys that differ between two runs of the same inputs (clock times, durations, cache hits).
-# Everything else in results.json is byte-identical for the same inputs, seeds and harness version.
-VOLATILE_MANIFEST_KEYS = ("started_at", "finished_at", "timings_seconds", "cache")
-
-
-def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cache: Cache | None,
-                   timings: dict, failures: dict, settings, started_at: str, tag: str | None = None,
-                   redact: Redactor | None = None, no_usable_output: list[str] | None = None) -> dict:
-    """What ran, how and on what; option values keep no URL credentials and no secret."""
+def run_facts(config: RunConfig, systems: list[System], cache: Cache | None, timings: dict, failures: dict,
+              started_at: str, redact: Redactor | None = None,
+              no_usable_output: list[str] | None = None) -> RunFacts:
+    """What this run adds to the manifest (harness.provenance.build_manifest); option values keep no URL
+    credentials and no secret."""
     redact = redact if redact is not None else Redactor(())
-    manifest = {
-        **environment(),
-        "config": {"path": str(config.path), "sha256": config.sha256, "name": config.name},
-        "tasks": sorted({t for s in systems for t in s.tasks}, key=TASKS.index),
-        "gold": {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)},
-        "systems": {
+    return RunFacts(
+        config={"path": str(config.path), "sha256": config.sha256, "name": config.name},
+        tasks=sorted({t for s in systems for t in s.tasks}, key=TASKS.index),
+        systems={
             s.name: {"adapter": s.config.adapter, "adapter_version": str(s.adapter.version), "package": s.package,
                      "package_version": s.package_version, "tasks": list(s.tasks),
                      "options": redact.value(without_url_credentials(_jsonable(s.adapter.settings))),
@@ -463,22 +384,13 @@ def build_manifest(config: RunConfig, corpus: Corpus, systems: list[System], cac
                      "runtime": s.adapter.runtime_info()}
             for s in systems
         },
-        "seeds": {"scoring": settings.seed,
-                  **{f"system:{s.name}": s.adapter.settings["seed"] for s in systems if "seed" in s.adapter.settings}},
-        "scoring": {"threshold": settings.threshold, "coverage_threshold": settings.coverage_threshold,
-                    "use_stemmer": settings.use_stemmer, "multi_ref": settings.multi_ref,
-                    "bootstrap": settings.bootstrap},
-        "started_at": started_at,
-        "finished_at": _now(),
-        "timings_seconds": timings,
-        "cache": cache.stats() if cache else None,
-        "failures": {"count": sum(len(f) for f in failures.values()), "by_system": failures,
-                     "no_usable_output": no_usable_output or []},
-        "volatile_keys": list(VOLATILE_MANIFEST_KEYS),
-    }
-    if tag:
-        manifest["tag"] = tag
-    return manifest
+        system_seeds={f"system:{s.name}": s.adapter.settings["seed"] for s in systems if "seed" in s.adapter.settings},
+        started_at=started_at,
+        timings=timings,
+        cache=cache.stats() if cache else None,
+        failures={"count": sum(len(f) for f in failures.values()), "by_system": failures,
+                  "no_usable_output": no_usable_output or []},
+    )
 
 
 def _storable(text: str | None) -> str | None:
@@ -490,41 +402,3 @@ def _storable(text: str | None) -> str | None:
 
 def _jsonable(value):
     return json.loads(dumps_canonical(value))
-
-
-def environment() -> dict:
-    """What produced a result besides its inputs: harness version and commit, Python, packages."""
-    from harness import __version__
-
-    return {"harness_version": __version__, "git": git_state(), "python": platform.python_version(),
-            "platform": platform.platform(), "packages": package_versions()}
-
-
-def git_state() -> dict | None:
-    """The project's commit and whether the work tree differs from it (None outside a git checkout)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                              timeout=10, check=False)
-        if head.returncode != 0:
-            return None
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                                capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip()) if status.returncode == 0 else None}
-
-
-def package_versions() -> dict[str, str | None]:
-    from importlib import metadata
-
-    out: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")

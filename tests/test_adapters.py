@@ -271,3 +271,17 @@ def test_plugin_example_installs_and_runs(tmp_path: Path):
     kit = subprocess.run([sys.executable, "-c", check, str(target)], capture_output=True, text=True, timeout=300)
     assert kit.returncode == 0, kit.stderr
     assert kit.stdout.strip() == "6"
+
+
+def test_adapters_do_not_load_the_run_config_loader():
+    """An adapter's options are its own contract (harness.options); the config loader stays out of its imports,
+    and the older import path still names the same class."""
+    from harness.config import Option as FromConfig
+    from harness.options import Option
+
+    assert FromConfig is Option
+    modules = ("base", "baselines", "command", "openai_compatible", "replay", "registry", "conformance")
+    code = ("import sys\n" + "".join(f"import harness.adapters.{m}\n" for m in modules)
+            + "print(sorted(m for m in sys.modules if m in ('harness.config', 'harness.runner', 'harness.options')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "['harness.options']"

@@ -188,3 +188,30 @@ def test_document_order_does_not_change_results(corpus):
     reordered = Corpus(tuple(reversed(corpus.documents)), corpus.sha256, corpus.source)
     second = evaluate(reordered, shuffled).results
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+
+
+def test_every_similarity_satisfies_the_similarity_protocol():
+    """The lexical, hybrid, embedding and judge similarities all offer what the matcher asks of one; only the judge
+    has a pre-filter (the matcher asks it about fewer pairs)."""
+    import numpy as np
+
+    from harness.scoring.embedding import EmbeddingSimilarity, HybridSimilarity
+    from harness.scoring.judge import JudgeSimilarity
+    from harness.scoring.matching import LexicalSimilarity
+    from harness.scoring.similarity import PrefilteredSimilarity, Similarity
+
+    gold = ["Ukraine says Russia has lost 1 million troops.", "The war began in February 2022."]
+    candidates = ["Russia has lost 1 million troops, Ukraine says.", "A drone hit a school."]
+    lexical = LexicalSimilarity(gold)
+    hybrid = HybridSimilarity(lexical, LexicalSimilarity(gold))
+    judge = JudgeSimilarity(gold, "http://127.0.0.1:9/v1", "a-model", cache_dir=None)
+    try:
+        for similarity in (lexical, hybrid, judge):
+            assert isinstance(similarity, Similarity), similarity
+        assert isinstance(judge, PrefilteredSimilarity) and not isinstance(hybrid, PrefilteredSimilarity)
+        # the mean of two equal parts is that part: the hybrid really is the mean of its parts' matrices
+        np.testing.assert_array_equal(hybrid.matrix(candidates, gold), lexical.matrix(candidates, gold))
+        assert lexical.matrix(candidates, gold).shape == (2, 2)
+    finally:
+        judge.close()
+    assert EmbeddingSimilarity.name == "embedding(all-MiniLM-L6-v2)" and callable(EmbeddingSimilarity.matrix)

@@ -79,7 +79,7 @@ def test_score_out_writes_every_output_atomically(run):
     assert ET.fromstring((out / "plots/precision_recall.svg").read_bytes()).tag.endswith("svg")
 
 
-def test_results_json_is_the_evaluation_plus_sensitivity(run):
+def test_results_json_is_the_evaluation_plus_the_manifest(run):
     from harness.evaluate import evaluate
     from harness.predictions import read_predictions
     from harness.scoring.scorer import ScoreSettings
@@ -87,7 +87,8 @@ def test_results_json_is_the_evaluation_plus_sensitivity(run):
     corpus = run["corpus"]
     evaluation = evaluate(corpus, read_predictions(run["predictions"], corpus.by_id()), ScoreSettings(bootstrap=200))
     written = run["results"]
-    assert set(written) == set(evaluation.results) | {"sensitivity", "manifest"}
+    assert set(written) == set(evaluation.results) | {"manifest"}
+    assert "sensitivity" in evaluation.results  # computed by the scoring, not by the report
     assert written["manifest"]["harness_version"] and written["manifest"]["predictions"].endswith(".jsonl")
     for key, value in evaluation.results.items():
         assert json.loads(json.dumps(value)) == written[key], key
@@ -242,6 +243,21 @@ def test_sensitivity_rescored_at_each_threshold(run):
     assert f"| beta | 0.500 | {at_half['precision']:.3f} |" in md and f"{at_half['f1']:.3f}" in md
 
 
+def test_score_json_prints_exactly_what_score_out_writes(run, capsys, monkeypatch):
+    """`score --json` and the results.json of `score --out` are one result object: every field, the threshold
+    sensitivity and the manifest included. Nothing is left out of the comparison: the manifest holds no clock
+    time for `score` (only `run` records its start, end and durations), so no field differs by nature."""
+    from harness.cli import main
+
+    monkeypatch.chdir(run["out"].parent)  # where the fixture's `score --out` ran
+    code = main(["score", "--predictions", str(run["predictions"]), "--gold", str(run["gold"]), "--bootstrap", "200",
+                 "--json", "--no-progress"])
+    printed = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert printed == run["results"]
+    assert printed["sensitivity"]["systems"]["beta"] and printed["manifest"]["predictions"] == str(run["predictions"])
+
+
 def test_decision_log_explains_every_prediction(run):
     rows = [json.loads(line) for line in (run["out"] / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
     beta = [r for r in rows if r["system"] == "beta"]
@@ -336,14 +352,14 @@ def test_every_table_column_and_mark_has_a_legend_entry(run):
 def test_write_outputs_keeps_the_manifest(run, tmp_path):
     from harness.evaluate import evaluate
     from harness.predictions import read_predictions
-    from harness.report.write import final_results, write_outputs
+    from harness.report.write import write_outputs
     from harness.scoring.scorer import ScoreSettings
 
     corpus = run["corpus"]
     predictions = [p for p in read_predictions(run["predictions"], corpus.by_id()) if p.system == "beta"]
     evaluation = evaluate(corpus, predictions, ScoreSettings(bootstrap=0))
     manifest = {"harness_version": "test", "seeds": {"bootstrap": 1}}
-    results = final_results(evaluation, corpus, predictions, manifest)
+    results = evaluation.final_results(manifest)
     path = write_outputs(tmp_path / "run", results, evaluation, corpus, predictions)
     assert path == tmp_path / "run" / "results.json"
     written = json.loads(path.read_text(encoding="utf-8"))

@@ -121,6 +121,25 @@ def test_compare_refuses_a_signature_it_cannot_read_naming_the_file(tmp_path, mo
     assert len(err.splitlines()) == 1
 
 
+def test_results_written_before_the_sensitivity_was_scored_are_still_read(tmp_path, monkeypatch, capsys):
+    """A results.json without `sensitivity` (older files): compare, history and the report tables take it."""
+    from harness.report import plots, run_tables
+
+    monkeypatch.chdir(tmp_path)
+    older = baseline()
+    del older["sensitivity"]
+    Path("older.json").write_text(json.dumps(older), encoding="utf-8")
+    code, out, err = run(capsys, "compare", str(BASELINE), "older.json", "--fail-on-regression")
+    assert (code, err) == (0, "") and "REGRESSION" not in out
+    assert run(capsys, "history", "import", "older.json", "--db", "h.sqlite")[0] == 0
+    code, out, _ = run(capsys, "history", "--db", "h.sqlite", "--system", "sentence-claims", "--json")
+    (series,) = json.loads(out)
+    assert code == 0 and series["points"][0]["value"] == older["systems"]["sentence-claims"]["claims"]["f1"]
+    assert "n/a: these results hold no threshold sensitivity." in run_tables.sensitivity_markdown(older)
+    assert run_tables.sensitivity_csv(older).strip() == ",".join(run_tables.SENSITIVITY_COLUMNS)
+    assert plots.sensitivity(older) is None
+
+
 # --------------------------------------------------------------------------- one regression rule
 
 @pytest.mark.parametrize("key, change, regressed", [

@@ -157,6 +157,9 @@ def test_several_processes_give_exactly_the_results_of_one(corpus, monkeypatch, 
         assert worker.started
     assert json.dumps(two, sort_keys=True) == json.dumps(one, sort_keys=True)
     assert one["systems"]["system-1"]["claims"]["tp"] > 0 and one["systems"]["system-0"]["claims"] is None
+    sensitivity = one["sensitivity"]["systems"]  # counted per document on the workers, summed in this process
+    assert set(sensitivity) == {"system-1", "system-3", "system-5"}
+    assert len({row["tp"] for row in sensitivity["system-1"]}) > 1  # the thresholds change the counts
 
 
 def test_a_corpus_without_gold_claims_fits_nothing_and_reports_coverage_as_not_measured(tmp_path):

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness.config import Option, check_options, options_hash
+from harness.options import Option, check_options, options_hash
 from harness.errors import UserError
 from harness.records import TASKS, Document, PredictedClaim, Source
 
@@ -152,6 +152,8 @@ def given_to(adapter: Adapter, doc: Document) -> Document | Source:
 
 
 def check_claims(value: object, doc: Source | Document) -> tuple[PredictedClaim, ...]:
+    """An adapter's claims as PredictedClaims, or BadOutput: a malformed answer is that document's failure,
+    recorded with what the model said, never a crash of the run or a span the report cannot show."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise BadOutput(f"claims must be a list, got {type(value).__name__}", repr(value)[:2000])
     out = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from harness import __version__
 from harness.adapters.base import Adapter, AdapterError
-from harness.config import Option
+from harness.options import Option
 from harness.records import Document, PredictedClaim, Source
 from harness.text import split_sentences
 

@@ -27,7 +27,7 @@ import psutil
 
 from harness import __version__
 from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput
-from harness.config import Option
+from harness.options import Option
 from harness.errors import UserError
 from harness.records import TASKS, PredictedClaim, Source
 from harness.redact import looks_like_variable_name
@@ -58,6 +58,8 @@ class CommandAdapter(Adapter):
     )
 
     def setup(self) -> None:
+        """Check the program, its folder and its environment names once, before any document: a typo costs
+        one line at start-up, not a failure per document."""
         argv = self.settings["argv"]
         program = argv[0]
         if shutil.which(program) is None and not Path(program).is_file():

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, Output, call_with_timeout, given_to
-from harness.config import Option
+from harness.options import Option
 from harness.records import TASKS, Document, Region
 
 LONG_DOCUMENT_CHARS = 200_000
@@ -88,6 +88,8 @@ def check_adapter(adapter: Adapter, documents: Sequence[Document] | None = None,
 
 
 def check_declaration(adapter: Adapter) -> None:
+    """What the runner relies on before calling the adapter (name, version, tasks, typed options, concurrency,
+    fingerprint): each broken promise is named, so a plugin author fixes it from the message."""
     if not isinstance(adapter, Adapter):
         raise ConformanceError(f"{adapter!r} is not a harness.adapters.base.Adapter")
     if not isinstance(adapter.name, str) or not adapter.name.strip():
@@ -98,7 +100,7 @@ def check_declaration(adapter: Adapter) -> None:
         raise ConformanceError(f"{adapter.name}: `tasks` must be a non-empty subset of {TASKS}, got {adapter.tasks!r}")
     for option in adapter.options:
         if not isinstance(option, Option):
-            raise ConformanceError(f"{adapter.name}: every entry of `options` must be a harness.config.Option")
+            raise ConformanceError(f"{adapter.name}: every entry of `options` must be a harness.options.Option")
     if not isinstance(adapter.concurrency, int) or adapter.concurrency < 1:
         raise ConformanceError(f"{adapter.name}: `concurrency` must be a positive int")
     if not isinstance(adapter.fingerprint(), str):
@@ -106,6 +108,7 @@ def check_declaration(adapter: Adapter) -> None:
 
 
 def check_output(output: Output, doc: Document, task: str) -> None:
+    """One answer has the shape its task promises, and its spans lie inside the text the report will show."""
     if not isinstance(output, Output):
         raise ConformanceError(f"expected an Output, got {type(output).__name__}")
     if task == "summary":

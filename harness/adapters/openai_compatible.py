@@ -28,7 +28,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.adapters.base import Adapter, AdapterError, AdapterTimeout, BadOutput
-from harness.config import Option
+from harness.options import Option
 from harness.errors import UserError
 from harness.records import TASKS, PredictedClaim, Source
 from harness.redact import looks_like_variable_name, url_without_credentials

@@ -32,7 +32,7 @@ def entry_points() -> dict[str, metadata.EntryPoint]:
 def load_class(name: str) -> type:
     """The adapter class registered as `name`; unknown names suggest the nearest registered one."""
     from harness.adapters.base import Adapter, MissingDependency
-    from harness.config import unknown_name_error
+    from harness.errors import unknown_name_error
 
     eps = entry_points()
     if name not in eps:
@@ -83,7 +83,7 @@ def package_of(name: str) -> tuple[str, str]:
 
 def option_rows(cls: type) -> list[dict]:
     """An adapter's options as `harness adapters show` prints them: name, type, default, help (with limits)."""
-    from harness.config import kind_name
+    from harness.options import kind_name
 
     rows = []
     for option in cls.options:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.adapters.base import Adapter, AdapterError
-from harness.config import Option
+from harness.options import Option
 from harness.errors import UserError
 from harness.io import read_bytes
 from harness.records import Prediction, Source
@@ -27,6 +27,8 @@ class ReplayAdapter(Adapter):
     )
 
     def setup(self) -> None:
+        """Read and hash the predictions file once; the hash is the fingerprint the manifest records, naming
+        exactly which file was replayed. Several systems in one file need `system` chosen, never guessed."""
         from harness.predictions import read_predictions
 
         path = Path(self.settings["path"])
@@ -40,7 +42,7 @@ class ReplayAdapter(Adapter):
             raise UserError(f"replay: the file has several systems ({', '.join(systems)}); choose one with "
                             "options.system", path, field="system")
         if wanted is not None and wanted not in systems:
-            from harness.config import unknown_name_error
+            from harness.errors import unknown_name_error
 
             raise unknown_name_error("system in replay file", wanted, systems, path, None, "system")
         self._by_doc: dict[str, Prediction] = {p.doc_id: p for p in predictions if wanted in (None, p.system)}

@@ -194,7 +194,8 @@ def _per_doc(rows: list[dict]) -> str:
 def _sensitivity(results: dict) -> str:
     rows = T.sensitivity_rows(results)
     if not rows:
-        return '<section id="sensitivity"><h2>Threshold sensitivity</h2><p>No system extracted claims.</p></section>'
+        return (f'<section id="sensitivity"><h2>Threshold sensitivity</h2><p>{e(T.sensitivity_absent(results))}</p>'
+                "</section>")
     run = (results.get("sensitivity") or {}).get("run_threshold")
     return (f'<section id="sensitivity"><h2>Threshold sensitivity</h2><p class="note">Claim scores with the whole run '
             f"rescored at each match threshold (the run used {e(T.fmt(run))}).</p>"

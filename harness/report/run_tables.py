@@ -117,6 +117,8 @@ INTERVAL_KINDS = ("ci95", "ci95_docs_then_claims")
 
 
 def leaderboard_csv(results: dict) -> str:
+    """The leaderboard as CSV for spreadsheets and scripts: a column per measured metric and per interval
+    bound, only where some system has a value, so no column is all empty."""
     board = leaderboard(results)
     columns = ["system"]
     rows = []
@@ -210,11 +212,18 @@ def sensitivity_rows(results: dict, mark_ceilings: bool = True) -> list[dict]:
     return rows
 
 
+def sensitivity_absent(results: dict) -> str:
+    """Why there is no sensitivity table: no claims were scored, or the results file holds none (n/a, not 0)."""
+    if "sensitivity" not in results:
+        return "n/a: these results hold no threshold sensitivity."
+    return "No system extracted claims."
+
+
 def sensitivity_markdown(results: dict) -> str:
     sens = results.get("sensitivity") or {}
     rows = sensitivity_rows(results)
     if not rows:
-        return "## Match-threshold sensitivity\n\nNo system extracted claims.\n"
+        return f"## Match-threshold sensitivity\n\n{sensitivity_absent(results)}\n"
     run = sens.get("run_threshold")
     wide_columns = ["system"] + [f"F1 @{t:.2f}" + (" (run)" if run is not None and abs(t - run) < 1e-9 else "")
                                  for t in sens["thresholds"]]

@@ -1,4 +1,4 @@
-"""Write a run's results folder: results.json, tables, decision log, sensitivity, plots and report.html.
+"""Write a run's results folder: results.json, tables, decision log, sensitivity tables, plots and report.html.
 
 Every file is written atomically, and results.json last, so a folder with a results.json is complete.
 All tables are rendered from the final results dict (the one source of numbers).
@@ -18,24 +18,13 @@ TABLE_FILES = ("leaderboard.txt", "leaderboard.md", "leaderboard.csv", "leaderbo
 # and, for a corpus of more than html.PAGE_DOCUMENTS documents, report/documents-NNNN.html
 
 
-def final_results(evaluation, corpus: Corpus, predictions: Sequence[Prediction],
-                  manifest: dict | None = None) -> dict:
-    """evaluation.results, plus the threshold sensitivity and (when given) the run manifest."""
-    from harness.report.sensitivity import sensitivity
-
-    results = dict(evaluation.results)
-    results["sensitivity"] = sensitivity(results, corpus, predictions, evaluation.scorer)
-    if manifest is not None:
-        results["manifest"] = manifest
-    return results
-
-
 def write_outputs(out_dir: Path, results: dict, evaluation, corpus: Corpus, predictions: list[Prediction], *,
                   trend: Sequence = ()) -> Path:
     """Write everything for one run into out_dir; returns the path of results.json.
 
-    `results` are the run's final results (`final_results`); `trend` is the release-history trend the report
-    charts (harness.history.report_trend: its caller owns the database, the report never opens it).
+    `results` are the run's final results (`Evaluation.final_results`: the report renders, it computes no
+    number); `trend` is the release-history trend the report charts (harness.history.report_trend: its caller
+    owns the database, the report never opens it).
     The decision log and the report's pages are written as they are produced (one document's decisions,
     one page at a time), so memory does not grow with the size of the report."""
     from harness.evaluate import doc_decisions

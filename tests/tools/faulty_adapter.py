@@ -4,7 +4,7 @@ text no UTF-8 file can hold. Registered through a real entry point by the tests 
 import time
 
 from harness.adapters.base import Adapter
-from harness.config import Option
+from harness.options import Option
 
 
 class FaultyAdapter(Adapter):

@@ -12,7 +12,7 @@ import types
 from pathlib import Path
 
 from harness.adapters.base import Adapter
-from harness.config import Option
+from harness.options import Option
 
 GOLD_TYPES = ("Document", "Corpus", "Claim", "Summary")
 ATTEMPTS = ("claims", "summaries", "document", "doc", "corpus", "gold", "_doc", "__dict__")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.adapters.base import Adapter
-from harness.config import Option
+from harness.options import Option
 from harness.records import Source
 
 __version__ = "0.1.0"
