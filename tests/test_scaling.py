@@ -268,3 +268,28 @@ def test_coverage_remembered_per_sentence_equals_coverage_of_the_whole_summary(c
             together = matcher._expressed_together(sentences, gold, doc.story_text(), matcher.threshold)
             assert matcher.expressed(sentences, gold, doc.story_text()) == together
         assert any(matcher.expressed(s, gold, doc.story_text()) for s in summaries)
+
+
+def test_claim_counts_at_several_thresholds_equal_matching_at_each(corpus):
+    """The sensitivity's one-pass counts equal a full match at every threshold (baseline extractions and the
+    gold claims with a number changed, a negation added or words dropped)."""
+    import re as _re
+
+    from tests.conftest import ROOT
+
+    scorer = Scorer(corpus)
+    matcher = scorer.matcher
+    thresholds = [0.3, 0.4, 0.5, 0.6, 0.7]
+    predictions = [json.loads(line) for line in (ROOT / "results" / "baseline" / "predictions.jsonl").open()]
+    cases = [(p["doc_id"], [c if isinstance(c, str) else c["text"] for c in p["claims"]])
+             for p in predictions if p.get("claims")]
+    for doc in corpus.documents:
+        texts = [c.text for c in doc.claims]
+        cases.append((doc.doc_id, [_re.sub(r"\d+", "7", t, count=1) for t in texts[::3]]
+                      + [t.replace(" was ", " was not ") for t in texts[1::3]]
+                      + [" ".join(t.split()[::2]) for t in texts[2::3]]))
+    for doc_id, texts in cases:
+        gold, story = scorer.gold_items(doc_id), scorer.story(doc_id)
+        expected = [(c.tp, c.fp, c.fn) for c in (matcher.match(texts, gold, story, (), t) for t in thresholds)]
+        assert matcher.counts_at(texts, gold, story, thresholds) == expected
+    assert len(cases) == 20

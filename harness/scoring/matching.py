@@ -298,6 +298,49 @@ class ClaimMatcher:
             decisions.append(Decision(i, None, best_score, outcome, best_id))
         return _counts(gold, pairs, lenient, tp, fp, duplicates, excluded, n, decisions)
 
+    def counts_at(self, predictions: Sequence[str], gold: Sequence[GoldItem], source: str | None,
+                  thresholds: Sequence[float]) -> list[tuple[int, int, int]]:
+        """(tp, fp, fn) of `match` at each threshold, with the similarities and the rules worked out once.
+
+        A pair passes at threshold t when one of the candidate's windows carrying at least t of the claim's
+        content passes every rule (`decide` tries them best first), so the best such window's share answers
+        for every t at once; a model's verdict on a pair does not depend on t at all."""
+        if getattr(self.similarity, "prefilter", None) is not None:  # the judge: asked per threshold, as in a run
+            return [_tp_fp_fn(self.match(predictions, gold, source, (), t)) for t in thresholds]
+        n, m = len(predictions), len(gold)
+        source_numbers = self.source_numbers(source)
+        sim = self.scores(predictions, gold, source_numbers) if n and m else np.zeros((n, m))
+        level = np.full((n, m), -np.inf)
+        for i, j in zip(*np.nonzero(sim >= min(thresholds))):
+            level[i, j] = self._passing_share(predictions[i], gold[j], source_numbers, min(thresholds),
+                                              None if self.similarity is None else float(sim[i, j]), gold)
+        tight = sim + 1e-3 * _tightness(sim)
+        scored = [j for j, g in enumerate(gold) if not g.optional]
+        out = []
+        for t in thresholds:
+            allowed = (sim >= t) & (level >= t - 1e-12)
+            pairs: dict[int, int] = {}
+            if allowed.any():
+                from scipy.optimize import linear_sum_assignment
+
+                rows, cols = linear_sum_assignment(np.where(allowed, tight, 0.0), maximize=True)
+                pairs = {int(r): int(c) for r, c in zip(rows, cols) if allowed[r, c]}
+            matched = set(pairs.values())
+            tp = sum(1 for j in matched if not gold[j].optional)
+            out.append((tp, n - len(pairs), sum(1 for j in scored if j not in matched)))
+        return out
+
+    def _passing_share(self, candidate: str, gold: GoldItem, source_numbers: rules.Source | None, floor: float,
+                       score: float | None, siblings: Sequence[GoldItem]) -> float:
+        """The largest share of `gold` carried by a window of `candidate` that passes every rule (-inf: none
+        from `floor` up); +inf for a model's score when some window from FRAGMENT_FLOOR up passes (the model,
+        not the share, then meets the threshold)."""
+        if score is not None:
+            return np.inf if self.decide(candidate, gold, source_numbers, floor, score, siblings=siblings).rule is None \
+                else -np.inf
+        decision = self.decide(candidate, gold, source_numbers, floor, siblings=siblings)
+        return decision.recall if decision.rule is None else -np.inf
+
     def _excluded_hits(self, predictions, excluded_sentences, gold_sim, threshold) -> set[int]:
         """Predictions closer to excluded page content (captions, tweets, related stories) than to any gold claim
         (always by the lexical recall: no model is asked about page furniture)."""
@@ -374,6 +417,10 @@ def _tightness(sim: np.ndarray) -> np.ndarray:
     if not sim.size:
         return sim
     return sim / np.maximum(sim.sum(axis=1, keepdims=True), 1e-9)
+
+
+def _tp_fp_fn(counts: ClaimCounts) -> tuple[int, int, int]:
+    return counts.tp, counts.fp, counts.fn
 
 
 def _counts(gold, pairs, lenient, tp, fp, duplicates, excluded, n_pred, decisions) -> ClaimCounts:

@@ -109,8 +109,7 @@ class DocScorer:
         """The document's claim counts at each sensitivity threshold (harness.scoring.sensitivity)."""
         from harness.scoring.sensitivity import counts_at
 
-        return counts_at(matcher, texts, view.gold, view.story, excluded_sentences(view.excluded),
-                         self.settings.threshold, at_run)
+        return counts_at(matcher, texts, view.gold, view.story, self.settings.threshold, at_run)
 
     def _numbers(self, summary: str, source: str) -> tuple[int, int]:
         """numbers.faithful_counts, with the source's numbers found once per source."""

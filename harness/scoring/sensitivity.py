@@ -24,11 +24,10 @@ def thresholds(run_threshold: float) -> tuple[float, ...]:
 
 
 def counts_at(matcher: ClaimMatcher, texts: Sequence[str], gold: Sequence[GoldItem], story: str,
-              excluded: Sequence[str], run_threshold: float, at_run: ClaimCounts) -> tuple[tuple[int, int, int], ...]:
+              run_threshold: float, at_run: ClaimCounts) -> tuple[tuple[int, int, int], ...]:
     """(tp, fp, fn) of one document's predicted claims at each of `thresholds(run_threshold)`; the run's own
-    threshold reuses the counts the run already made (`at_run`)."""
-    out = []
-    for threshold in thresholds(run_threshold):
-        counts = at_run if threshold == run_threshold else matcher.match(texts, gold, story, excluded, threshold)
-        out.append((counts.tp, counts.fp, counts.fn))
-    return tuple(out)
+    threshold reuses the counts the run already made (`at_run`), the others are matched together."""
+    others = [t for t in thresholds(run_threshold) if t != run_threshold]
+    at_others = dict(zip(others, matcher.counts_at(texts, gold, story, others)))
+    return tuple((at_run.tp, at_run.fp, at_run.fn) if t == run_threshold else at_others[t]
+                 for t in thresholds(run_threshold))
