@@ -51,7 +51,8 @@ def build_manifest(corpus: Corpus, settings: ScoreSettings, *, predictions: Path
         manifest.update(config=run.config, tasks=run.tasks)
     if predictions is not None:
         manifest["predictions"] = str(predictions)
-    manifest["gold"] = {"source": corpus.source, "sha256": corpus.sha256, "n_documents": len(corpus.documents)}
+    manifest["gold"] = {"source": shown_source(corpus.source), "sha256": corpus.sha256,
+                        "n_documents": len(corpus.documents)}
     if run is not None:
         manifest["systems"] = run.systems
     manifest["seeds"] = {"scoring": settings.seed, **(run.system_seeds if run is not None else {})}
@@ -102,3 +103,17 @@ def package_versions() -> dict[str, str | None]:
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def shown_source(source: str) -> str:
+    """The gold's path as a manifest records it: "bundled" for the corpus shipped with harness, else relative to
+    the working directory when inside it, so a committed results file names no folder of the machine it ran on."""
+    from harness.gold import default_gold_path
+
+    path = Path(source).resolve()
+    if path == default_gold_path().resolve():
+        return "bundled"
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return source

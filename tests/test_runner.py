@@ -359,3 +359,19 @@ def test_replay_serves_saved_predictions(tmp_path: Path):
     missing = CORPUS.documents[-1].doc_id
     assert per_doc[missing]["failure"] == f"summary: no prediction for document {missing} in made_elsewhere.jsonl"
     assert "1 failed document(s)" in done.stdout
+
+
+def test_the_manifest_names_no_folder_of_the_machine(tmp_path, monkeypatch, corpus):
+    """The bundled gold is recorded as "bundled", a gold file under the working directory by its relative path."""
+    from dataclasses import replace
+
+    from harness.provenance import build_manifest
+    from harness.scoring.settings import ScoreSettings
+
+    assert build_manifest(corpus, ScoreSettings())["gold"]["source"] == "bundled"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    mine = replace(corpus, source=str(tmp_path / "data" / "gold.jsonl"))
+    assert build_manifest(mine, ScoreSettings())["gold"]["source"] == "data/gold.jsonl"
+    elsewhere = replace(corpus, source="/somewhere/else/gold.jsonl")
+    assert build_manifest(elsewhere, ScoreSettings())["gold"]["source"] == "/somewhere/else/gold.jsonl"

@@ -120,6 +120,8 @@ def strip_attribution(text: str) -> tuple[str, list[str]]:
 
 
 def speaker_of(phrases: list[str]) -> Speaker:
+    """Who the attribution phrases name: parties, roles (a local authority by its place) and people, each kept
+    apart so a role can agree with its party ("the General Staff" with "Ukraine") and a name can differ."""
     if not phrases:
         return NO_SPEAKER
     groups, roles, names = set(), set(), set()
@@ -354,6 +356,8 @@ class Times:
 
 
 def times_of(text: str) -> Times:
+    """Dates (a bare "May" is the verb), weekdays, periods and durations, with where they sit: the time rule
+    compares them, and their digits must not be read again as quantities."""
     dates, spans = set(), []
     for match in _DATE.finditer(text):
         g = match.groupdict()
