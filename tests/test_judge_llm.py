@@ -75,7 +75,7 @@ def test_score_through_the_matching_engine_then_from_the_cache(server, tmp_path,
     done = harness(*argv, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout)
-    assert re.search(rf"\|matcher:judge\({MODEL},prompt:[0-9a-f]{{8}},top3>=0\.10\)\|thr:0\.50\|",
+    assert re.search(rf"\|matcher:judge\({MODEL},prompt:[0-9a-f]{{8}},top3>=0\.10\)\+rules3\|thr:0\.50\|",
                      results["signature"])
     system = results["systems"]["s"]
     assert "claims" in system["per_doc"][doc.doc_id] and len(system["missing"]) == len(corpus.documents) - 1
