@@ -60,6 +60,7 @@ def _check_keys(obj: dict, allowed: set[str], path: Path, line: int | None, wher
                         line_of(obj) or line, unknown[0])
 
 
+_SINGULAR = {"claims": "claim", "summaries": "summary"}  # a record's kind as problems name it
 _CLAIM_FIELDS = {"id", "text", "spans", "evidence", "numbers", "speaker", "salience", "key", "optional"}
 _NUMBER_FIELDS = {"text", "value", "unit", "hedge"}
 _SUMMARY_FIELDS = {"id", "length", "text", "claims"}
@@ -169,7 +170,7 @@ def parse_document(raw: Any, text: str, path: Path, line: int | None, origins: O
             record = parse(item, path, line, f"{kind}[{i}]")
             out.append(record)
             name = getattr(record, "id", f"{kind}[{i}]")
-            origins.lines[(doc_id, f"{kind[:-1]} {name}" if kind != "regions" else name)] = line_of(item) or line
+            origins.lines[(doc_id, f"{_SINGULAR[kind]} {name}" if kind != "regions" else name)] = line_of(item) or line
     outlet, headline, date = (_optional_str(meta, name, meta_path, line, f"document {doc_id}")
                               for name in ("outlet", "headline", "date"))
     return Document(
