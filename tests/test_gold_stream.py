@@ -185,3 +185,15 @@ def test_a_gold_folder_is_loaded_whole(corpus):
     from tests.conftest import GOLD
 
     assert load_for_scoring(GOLD).sha256 == corpus.sha256
+
+
+def test_packed_texts_read_back_across_blocks():
+    from harness.gold_stream import BLOCK_BYTES, PackedTexts
+
+    rng = random.Random(19)
+    texts = ["", *(" ".join(rng.choices(SENTENCES, k=rng.randint(0, 12))) for _ in range(8_000))]
+    packed = PackedTexts()
+    numbers = [packed.add(t) for t in texts]
+    assert numbers == list(range(len(texts)))
+    assert sum(len(t.encode("utf-8")) for t in texts) > 3 * BLOCK_BYTES  # several sealed blocks and an open one
+    assert [packed[n] for n in numbers] == texts
