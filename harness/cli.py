@@ -389,11 +389,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.pairs:
         return _score_pairs(args)
     from harness import gold
-
+    from harness.gold_stream import load_for_scoring
     from harness.predictions import iter_predictions
 
-    corpus = gold.load_valid(args.gold)
-    predictions = iter_predictions(args.predictions, corpus.by_id(), args.system)
+    corpus = gold.load_valid(args.gold) if args.out else load_for_scoring(args.gold)  # streamed: held compactly
+    predictions = iter_predictions(args.predictions, corpus, args.system)
     if not args.out:  # scored as they are read
         return _score(args, corpus, predictions)
     from harness.history import check_database_path

@@ -19,7 +19,7 @@ from harness.degenerate import DegenerateWatch
 from harness.io import Members, dump_json
 from harness.parallel import Workers, ordered_map
 from harness.predictions import is_usable
-from harness.records import Corpus, Prediction
+from harness.records import Prediction, ScoringGold
 from harness.scoring.jobs import ScoreJob, run_in_worker
 from harness.scoring.scorer import DocScore, Scorer, ScoreSettings
 
@@ -102,7 +102,7 @@ class Evaluation:
         return [d for name, scores in self.systems.items() for d in scores.doc_scores(name)]
 
 
-def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreSettings = ScoreSettings(),
+def evaluate(corpus: ScoringGold, predictions: Iterable[Prediction], settings: ScoreSettings = ScoreSettings(),
              scorer: Scorer | None = None, *, reads_gold: Collection[str] = (), workers: Workers | None = None,
              progress: bool = False) -> Evaluation:
     """Score `predictions` (read lazily, in order) against `corpus`. `reads_gold` names the systems that were
@@ -120,13 +120,13 @@ def evaluate(corpus: Corpus, predictions: Iterable[Prediction], settings: ScoreS
         for row in _rows(scorer, _noting(predictions, given, corpus, watch), workers):
             systems.setdefault(row[1], SystemScores()).add_row(row)
             bar.update(1)
-        doc_ids = sorted(d.doc_id for d in corpus.documents)
+        doc_ids = corpus.doc_ids()
         missing = {name: [d for d in doc_ids if d not in g.docs] for name, g in given.items()}
         empties = (_empty(doc_id, name, given[name]) for name in sorted(missing) for doc_id in missing[name])
         for row in _rows(scorer, empties, workers):
             systems[row[1]].add_row(row)
             bar.update(1)
-    return Evaluation(scorer.signature(), corpus.sha256, len(corpus.documents), dict(sorted(systems.items())),
+    return Evaluation(scorer.signature(), corpus.sha256, len(doc_ids), dict(sorted(systems.items())),
                       {name: missing[name] for name in sorted(missing)}, settings, scorer, frozenset(reads_gold),
                       watch.warnings(), tuple(sorted(name for name, g in given.items() if not g.usable)))
 
@@ -141,13 +141,12 @@ class _Given:
     usable: bool = False  # some prediction is usable (harness.predictions.is_usable)
 
 
-def _noting(predictions: Iterable[Prediction], given: dict[str, _Given], corpus: Corpus,
+def _noting(predictions: Iterable[Prediction], given: dict[str, _Given], corpus: ScoringGold,
             watch: DegenerateWatch) -> Iterator[Prediction]:
-    documents = corpus.by_id()
     for p in predictions:
         watch.add(p)
         g = given.setdefault(p.system, _Given())
-        g.docs.add(documents[p.doc_id].doc_id)  # the corpus's own string: one copy however many systems
+        g.docs.add(corpus.known_id(p.doc_id))  # the corpus's own string: one copy however many systems
         g.summary |= p.summary is not None
         g.claims |= p.claims is not None
         g.usable = g.usable or is_usable(p)

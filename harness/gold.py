@@ -60,6 +60,7 @@ def _check_keys(obj: dict, allowed: set[str], path: Path, line: int | None, wher
                         line_of(obj) or line, unknown[0])
 
 
+_SINGULAR = {"claims": "claim", "summaries": "summary"}  # a record's kind as problems name it
 _CLAIM_FIELDS = {"id", "text", "spans", "evidence", "numbers", "speaker", "salience", "key", "optional"}
 _NUMBER_FIELDS = {"text", "value", "unit", "hedge"}
 _SUMMARY_FIELDS = {"id", "length", "text", "claims"}
@@ -169,7 +170,7 @@ def parse_document(raw: Any, text: str, path: Path, line: int | None, origins: O
             record = parse(item, path, line, f"{kind}[{i}]")
             out.append(record)
             name = getattr(record, "id", f"{kind}[{i}]")
-            origins.lines[(doc_id, f"{kind[:-1]} {name}" if kind != "regions" else name)] = line_of(item) or line
+            origins.lines[(doc_id, f"{_SINGULAR[kind]} {name}" if kind != "regions" else name)] = line_of(item) or line
     outlet, headline, date = (_optional_str(meta, name, meta_path, line, f"document {doc_id}")
                               for name in ("outlet", "headline", "date"))
     return Document(
@@ -204,11 +205,16 @@ def load_valid(path: Path | str | None = None) -> Corpus:
     corpus, origins = load(path)
     problems = validate(corpus, origins)
     if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise UserError(f"{first.message}{more}; `harness gold validate --gold {corpus.source}` lists them",
-                        first.path, first.line, first.field, first.record)
+        raise refusal(problems, corpus.source)
     return corpus
+
+
+def refusal(problems: list[UserError], source: str) -> UserError:
+    """The one-line error that refuses a gold corpus: its first problem, and how many more there are."""
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    return UserError(f"{first.message}{more}; `harness gold validate --gold {source}` lists them",
+                     first.path, first.line, first.field, first.record)
 
 
 def _load_folder(root: Path, origins: Origins) -> tuple[list[Document], list[dict]]:
@@ -273,18 +279,23 @@ def _load_jsonl(path: Path, origins: Origins) -> list[Document]:
     documents = []
     seen: dict[str, int] = {}
     for number, obj in iter_jsonl(path, storable=True):
-        if not isinstance(obj, dict):
-            raise UserError("each line must be a JSON object", path, number)
-        text = _require(obj, "text", str, path, number, "document")
-        doc = parse_document(obj, text, path, number, origins)
-        if doc.doc_id in seen:
-            raise UserError(f"duplicate document {doc.doc_id!r} (first on line {seen[doc.doc_id]})", path, number,
-                            "doc_id")
-        seen[doc.doc_id] = number
-        documents.append(doc)
+        documents.append(jsonl_document(obj, path, number, origins, seen))
     if not documents:
         raise UserError("no documents in file", path)
     return documents
+
+
+def jsonl_document(obj: Any, path: Path, number: int, origins: Origins, seen: dict[str, int]) -> Document:
+    """The document on line `number` of a JSONL gold; `seen` (doc_id: line) refuses a second one of an id."""
+    if not isinstance(obj, dict):
+        raise UserError("each line must be a JSON object", path, number)
+    text = _require(obj, "text", str, path, number, "document")
+    doc = parse_document(obj, text, path, number, origins)
+    if doc.doc_id in seen:
+        raise UserError(f"duplicate document {doc.doc_id!r} (first on line {seen[doc.doc_id]})", path, number,
+                        "doc_id")
+    seen[doc.doc_id] = number
+    return doc
 
 
 # --------------------------------------------------------------------------- export and hash
@@ -309,8 +320,13 @@ def document_record(doc: Document) -> dict:
 def gold_hash(documents: tuple[Document, ...] | list[Document]) -> str:
     digest = hashlib.sha256()
     for doc in sorted(documents, key=lambda d: d.doc_id):
-        digest.update(dumps_canonical(document_record(doc)).encode("utf-8") + b"\n")
+        digest.update(hashed_line(doc))
     return digest.hexdigest()
+
+
+def hashed_line(doc: Document) -> bytes:
+    """What the gold hash covers of one document (the hash is over these, in doc_id order)."""
+    return dumps_canonical(document_record(doc)).encode("utf-8") + b"\n"
 
 
 def export_jsonl(corpus: Corpus, out: Path) -> None:
@@ -344,11 +360,15 @@ def validate(corpus: Corpus, origins: Origins) -> list[UserError]:
                                       mpath, mline, "sha256"))
     known_keys, _ = origins.extra.get("keys", (None, None))
     for doc in corpus.documents:
-        problems += _validate_regions(doc, origins)
-        problems += _validate_claims(doc, origins, known_keys)
-        problems += _validate_summaries(doc, origins)
+        problems += validate_document(doc, origins, known_keys)
     problems += _validate_conflicts(corpus, origins)
     return problems
+
+
+def validate_document(doc: Document, origins: Origins, known_keys: set[str] | None = None) -> list[UserError]:
+    """Every problem in one document (its regions, claims and summaries)."""
+    return _validate_regions(doc, origins) + _validate_claims(doc, origins, known_keys) + \
+        _validate_summaries(doc, origins)
 
 
 def _validate_regions(doc: Document, origins: Origins) -> list[UserError]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from harness.errors import UserError
 from harness.io import atomic_write, iter_jsonl
-from harness.records import Document, PredictedClaim, Prediction
+from harness.records import PredictedClaim, Prediction, ScoringGold
 
 ALLOWED_FIELDS = frozenset({"doc_id", "system", "summary", "claims", "failure", "meta"})
 MAX_TEXT_CHARS = 200_000  # a "summary" longer than this is a pipeline bug
@@ -16,14 +16,15 @@ MAX_CLAIMS = 1_000  # claims per document; a million (55 MB on one line) took 5.
 MAX_LINE_BYTES = 16_000_000  # one line is parsed whole; refused before it is, beyond this
 
 
-def iter_predictions(path: Path, documents: dict[str, Document] | None = None,
+def iter_predictions(path: Path, gold: ScoringGold | None = None,
                      system: str | None = None) -> Iterator[Prediction]:
-    """Yield validated predictions one by one (streaming: memory does not grow with the file)."""
+    """Yield validated predictions one by one (streaming: memory does not grow with the file); with `gold`, each
+    names one of its documents and its claims' spans lie inside that document's text."""
     seen: set[tuple[str, str]] = set()
     any_line = False
     for number, obj in iter_jsonl(path, storable=True, max_line_bytes=MAX_LINE_BYTES):
         any_line = True
-        prediction = parse_prediction(obj, path, number, documents, system)
+        prediction = parse_prediction(obj, path, number, gold, system)
         key = (prediction.doc_id, prediction.system)
         if key in seen:
             raise UserError(f"second prediction for document {prediction.doc_id!r} and system {prediction.system!r}",
@@ -34,12 +35,12 @@ def iter_predictions(path: Path, documents: dict[str, Document] | None = None,
         raise UserError("no predictions (the file is empty)", path)
 
 
-def read_predictions(path: Path, documents: dict[str, Document] | None = None,
+def read_predictions(path: Path, gold: ScoringGold | None = None,
                      system: str | None = None) -> list[Prediction]:
-    return list(iter_predictions(path, documents, system))
+    return list(iter_predictions(path, gold, system))
 
 
-def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Document] | None,
+def parse_prediction(obj: object, path: Path, line: int, gold: ScoringGold | None,
                      system: str | None) -> Prediction:
     """One line of a predictions file, checked field by field: every problem names file, line and field, and
     a document the gold does not have is refused rather than scored as nothing."""
@@ -51,11 +52,11 @@ def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Do
     doc_id = obj.get("doc_id")
     if not isinstance(doc_id, str) or not doc_id:
         raise UserError("missing or not a string", path, line, "doc_id")
-    doc = None
-    if documents is not None:
-        doc = documents.get(doc_id)
-        if doc is None:
+    text_length = None
+    if gold is not None:
+        if gold.known_id(doc_id) is None:
             raise UserError(f"unknown document {doc_id!r} (not in the gold corpus)", path, line, "doc_id")
+        text_length = gold.text_length(doc_id)
     name = obj.get("system", system)
     if not isinstance(name, str) or not name.strip():
         raise UserError("missing (give it per line or with --system NAME)", path, line, "system")
@@ -68,7 +69,7 @@ def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Do
         raise UserError(f"{len(summary):,} characters; the limit is {MAX_TEXT_CHARS:,}", path, line, "summary")
     claims = None
     if "claims" in obj and obj["claims"] is not None:
-        claims = parse_claims(obj["claims"], doc, path, line)
+        claims = parse_claims(obj["claims"], text_length, path, line)
     failure = obj.get("failure")
     if failure is not None and not isinstance(failure, str):
         raise UserError("expected a string", path, line, "failure")
@@ -78,8 +79,9 @@ def parse_prediction(obj: object, path: Path, line: int, documents: dict[str, Do
     return Prediction(doc_id, name, summary, claims, failure, meta)
 
 
-def parse_claims(raw: object, doc: Document | None, path: Path, line: int) -> tuple[PredictedClaim, ...]:
-    """A prediction's claims: strings, or objects with `text` and an optional `span` inside the document,
+def parse_claims(raw: object, text_length: int | None, path: Path, line: int) -> tuple[PredictedClaim, ...]:
+    """A prediction's claims: strings, or objects with `text` and an optional `span` inside the document's text
+    (`text_length` characters, when known),
     within the per-document limit (a million claims would take gigabytes to score)."""
     if not isinstance(raw, list):
         raise UserError(f"expected a list, got {type(raw).__name__}", path, line, "claims")
@@ -97,7 +99,7 @@ def parse_claims(raw: object, doc: Document | None, path: Path, line: int) -> tu
         if extra:
             raise UserError(f"unknown field {extra[0]!r} (allowed: text, span)", path, line, where)
         out.append(PredictedClaim(_limited(item["text"], path, line, where),
-                                  _span(item.get("span"), doc, path, line, f"{where}.span")))
+                                  _span(item.get("span"), text_length, path, line, f"{where}.span")))
     return tuple(out)
 
 
@@ -107,7 +109,7 @@ def _limited(text: str, path: Path, line: int, where: str) -> str:
     return text
 
 
-def _span(raw: object, doc: Document | None, path: Path, line: int, where: str) -> tuple[int, int] | None:
+def _span(raw: object, text_length: int | None, path: Path, line: int, where: str) -> tuple[int, int] | None:
     if raw is None:
         return None
     if (not isinstance(raw, list) or len(raw) != 2
@@ -116,8 +118,8 @@ def _span(raw: object, doc: Document | None, path: Path, line: int, where: str) 
     start, end = raw
     if start < 0 or end < start:
         raise UserError(f"span [{start}, {end}] is reversed or negative", path, line, where)
-    if doc is not None and end > len(doc.text):
-        raise UserError(f"span [{start}, {end}] is outside the document ({len(doc.text)} characters)", path, line, where)
+    if text_length is not None and end > text_length:
+        raise UserError(f"span [{start}, {end}] is outside the document ({text_length} characters)", path, line, where)
     return (start, end)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from harness.records import Corpus
+    from harness.records import ScoringGold
     from harness.scoring.settings import ScoreSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ class RunFacts:
     failures: dict
 
 
-def build_manifest(corpus: Corpus, settings: ScoreSettings, *, predictions: Path | None = None,
+def build_manifest(corpus: ScoringGold, settings: ScoreSettings, *, predictions: Path | None = None,
                    run: RunFacts | None = None, tag: str | None = None) -> dict:
     """The manifest of a results.json: the environment, the gold, the scoring settings and seeds, and either
     the predictions file that was scored or what the run did (`run`). The tag goes in, so that
@@ -52,7 +52,7 @@ def build_manifest(corpus: Corpus, settings: ScoreSettings, *, predictions: Path
     if predictions is not None:
         manifest["predictions"] = str(predictions)
     manifest["gold"] = {"source": shown_source(corpus.source), "sha256": corpus.sha256,
-                        "n_documents": len(corpus.documents)}
+                        "n_documents": len(corpus.doc_ids())}
     if run is not None:
         manifest["systems"] = run.systems
     manifest["seeds"] = {"scoring": settings.seed, **(run.system_seeds if run is not None else {})}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
 
 STORY_LABELS = frozenset({"headline", "body"})
 EXCLUDED_LABELS = frozenset(
@@ -133,23 +136,91 @@ class Document:
         return [self.text[r.start:r.end] for r in self.regions if not r.in_story]
 
 
+class ScoringGold(Protocol):
+    """What scoring reads of a gold corpus (harness.evaluate, harness.scoring.scorer, harness.predictions): a Corpus,
+    or a harness.gold_stream.StreamedGold holding its documents without claims compactly."""
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    def doc_ids(self) -> Sequence[str]:
+        """Every document's id, sorted."""
+        ...
+
+    def known_id(self, doc_id: str) -> str | None:
+        """The gold's own copy of `doc_id` (one string however many systems name it); None: no such document."""
+        ...
+
+    def text_length(self, doc_id: str) -> int:
+        """Characters in a known document's text (where a predicted claim's span must lie)."""
+        ...
+
+    def with_claims(self, doc_id: str) -> Document | None:
+        """The whole document if it has gold claims (claim matching and coverage read all of it), else None."""
+        ...
+
+    def references(self, doc_id: str) -> tuple[str, ...]:
+        """The texts of a document's reference summaries, in order."""
+        ...
+
+    def story(self, doc_id: str) -> str:
+        """A document's main story (Document.story_text)."""
+        ...
+
+    def key_versions(self) -> dict[str, int]:
+        """How many documents carry each cross-article key: the claim's version weight."""
+        ...
+
+
+def key_versions(documents: Iterable[Document]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for doc in documents:
+        for key in {c.key for c in doc.claims if c.key}:
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 @dataclass(frozen=True)
 class Corpus:
+    """The gold corpus, every document whole (a ScoringGold)."""
+
     documents: tuple[Document, ...]
     sha256: str
     source: str
     conflicts: tuple[dict, ...] = ()
 
     def by_id(self) -> dict[str, Document]:
+        return dict(self._by_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Document]:
         return {d.doc_id: d for d in self.documents}
 
+    def doc_ids(self) -> Sequence[str]:
+        return sorted(self._by_id)
+
+    def known_id(self, doc_id: str) -> str | None:
+        doc = self._by_id.get(doc_id)
+        return None if doc is None else doc.doc_id
+
+    def text_length(self, doc_id: str) -> int:
+        return len(self._by_id[doc_id].text)
+
+    def with_claims(self, doc_id: str) -> Document | None:
+        doc = self._by_id[doc_id]
+        return doc if doc.claims else None
+
+    def references(self, doc_id: str) -> tuple[str, ...]:
+        return tuple(s.text for s in self._by_id[doc_id].summaries)
+
+    def story(self, doc_id: str) -> str:
+        return self._by_id[doc_id].story_text()
+
     def key_versions(self) -> dict[str, int]:
-        """How many documents carry each cross-article key: the claim's version weight."""
-        counts: dict[str, int] = {}
-        for doc in self.documents:
-            for key in {c.key for c in doc.claims if c.key}:
-                counts[key] = counts.get(key, 0) + 1
-        return counts
+        return key_versions(self.documents)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def test_parser_accepts_or_rejects_cleanly(tmp_path_factory, corpus, lines):
     path = tmp_path_factory.mktemp("fuzz") / "p.jsonl"
     path.write_bytes(b"\n".join(lines))
     try:
-        read_predictions(path, corpus.by_id())
+        read_predictions(path, corpus)
     except UserError as err:
         assert str(err).startswith(str(path))
         assert "\n" not in str(err)

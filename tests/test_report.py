@@ -85,7 +85,7 @@ def test_results_json_is_the_evaluation_plus_the_manifest(run):
     from harness.scoring.scorer import ScoreSettings
 
     corpus = run["corpus"]
-    evaluation = evaluate(corpus, read_predictions(run["predictions"], corpus.by_id()), ScoreSettings(bootstrap=200))
+    evaluation = evaluate(corpus, read_predictions(run["predictions"], corpus), ScoreSettings(bootstrap=200))
     written = run["results"]
     assert set(written) == set(evaluation.results) | {"manifest"}
     assert "sensitivity" in evaluation.results  # computed by the scoring, not by the report
@@ -356,7 +356,7 @@ def test_write_outputs_keeps_the_manifest(run, tmp_path):
     from harness.scoring.scorer import ScoreSettings
 
     corpus = run["corpus"]
-    predictions = [p for p in read_predictions(run["predictions"], corpus.by_id()) if p.system == "beta"]
+    predictions = [p for p in read_predictions(run["predictions"], corpus) if p.system == "beta"]
     evaluation = evaluate(corpus, predictions, ScoreSettings(bootstrap=0))
     manifest = {"harness_version": "test", "seeds": {"bootstrap": 1}}
     results = evaluation.final_results(manifest)

@@ -80,7 +80,7 @@ def test_default_config_prints_table_and_writes_results(tmp_path: Path):
     assert manifest["failures"]["count"] == 0
     assert {"total", "scoring", "oracle"} <= set(manifest["timings_seconds"])
     # One line per (document, system), readable by the strict predictions parser.
-    predictions = read_predictions(out / "predictions.jsonl", CORPUS.by_id())
+    predictions = read_predictions(out / "predictions.jsonl", CORPUS)
     assert len(predictions) == 6 * len(DOC_IDS)
     # The oracle returns the gold claims: claim F1 is 1 by construction.
     assert results["systems"]["oracle"]["claims"]["f1"] == 1.0

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from harness import numbers
-from harness.records import SALIENCE_WEIGHTS, Corpus, Document, Prediction
+from harness.records import SALIENCE_WEIGHTS, Document, Prediction, ScoringGold
 from harness.scoring.rouge import ROUGE_TYPES, RougeScorer, Score
 from harness.scoring.settings import ScoreSettings
 from harness.text import SPLITTER_NAME, one_sentence_per_line, split_sentences
@@ -139,10 +139,9 @@ class Scorer:
     """A corpus's scoring: its gold views, the claim matcher (fitted on its gold text when first needed)
     and a DocScorer for predictions scored in this process."""
 
-    def __init__(self, corpus: Corpus, settings: ScoreSettings = ScoreSettings()):
+    def __init__(self, corpus: ScoringGold, settings: ScoreSettings = ScoreSettings()):
         self.corpus = corpus
         self.settings = settings
-        self.documents = corpus.by_id()
         self.doc_scorer = DocScorer(settings)
         self._views: dict[str, GoldView] = {}
         self._matcher: ClaimMatcher | None = None
@@ -182,13 +181,14 @@ class Scorer:
         """The gold view of a document; kept for a document with claims (its gold items are worth building once),
         rebuilt for one without (cheap, and a corpus of a million summaries need not be held twice)."""
         view = self._views.get(doc_id)
-        if view is None:
-            doc = self.documents[doc_id]
-            view = GoldView(doc.doc_id, tuple(s.text for s in doc.summaries), doc.story_text(),
-                            tuple(_gold_items(doc, self._versions)) if doc.claims else (),
-                            tuple(doc.excluded_text()), _labelled(doc))
-            if doc.claims:
-                self._views[doc_id] = view
+        if view is not None:
+            return view
+        doc = self.corpus.with_claims(doc_id)
+        if doc is None:
+            return GoldView(doc_id, self.corpus.references(doc_id), self.corpus.story(doc_id), (), ())
+        view = self._views[doc_id] = GoldView(doc.doc_id, tuple(s.text for s in doc.summaries), doc.story_text(),
+                                              tuple(_gold_items(doc, self._versions)), tuple(doc.excluded_text()),
+                                              _labelled(doc))
         return view
 
     def gold_items(self, doc_id: str) -> list[GoldItem]:
@@ -202,7 +202,7 @@ class Scorer:
 
     def needs_matcher(self, prediction: Prediction) -> bool:
         """Whether scoring `prediction` matches claims or measures coverage (and so needs the fitted matcher)."""
-        return bool(self.documents[prediction.doc_id].claims)
+        return self.corpus.with_claims(prediction.doc_id) is not None
 
     def score(self, prediction: Prediction) -> DocScore:
         matcher = self.matcher if self.needs_matcher(prediction) else None
@@ -260,11 +260,13 @@ def _labelled(doc: Document) -> tuple[tuple[int, str, int], ...]:
     return tuple((len(s.text.split()), s.id, len(set(s.claims) & scored)) for s in doc.summaries if s.claims)
 
 
-def _idf_texts(corpus: Corpus) -> list[str]:
+def _idf_texts(corpus: ScoringGold) -> list[str]:
+    """Every gold claim and every sentence of every story, in document order."""
     texts = []
-    for doc in corpus.documents:
-        texts += [c.text for c in doc.claims]
-        texts += split_sentences(doc.story_text())
+    for doc_id in corpus.doc_ids():
+        doc = corpus.with_claims(doc_id)
+        texts += [c.text for c in doc.claims] if doc is not None else []
+        texts += split_sentences(corpus.story(doc_id))
     return texts
 
 
