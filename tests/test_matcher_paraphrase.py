@@ -10,6 +10,7 @@ import pytest
 from harness.scoring import features as F
 from harness.scoring.coverage import expressed_claims
 from harness.scoring.scorer import Scorer
+from tests.test_matcher_rules import verdict
 
 AP, REWRITE, CANADIAN = "000_15d33b86afb41c0d", "001_52e54b49f32cf5ad", "004_dab4977225331039"
 
@@ -17,17 +18,6 @@ AP, REWRITE, CANADIAN = "000_15d33b86afb41c0d", "001_52e54b49f32cf5ad", "004_dab
 @pytest.fixture(scope="module")
 def scorer(corpus):
     return Scorer(corpus)
-
-
-def verdict(scorer, candidate: str, gold_id: str, doc_id: str) -> str | None:
-    """None when the candidate states the gold claim; else the rule that refused it ('below' for too little)."""
-    items = scorer.gold_items(doc_id)
-    item = next(g for g in items if g.id == gold_id)
-    matcher = scorer.matcher
-    decision = matcher.decide(candidate, item, matcher.source_numbers(scorer.story(doc_id)), siblings=items)
-    if decision.score < scorer.settings.threshold:
-        return "below"
-    return decision.rule
 
 
 # AP c001: Ukrainian military officials in Kyiv said on Thursday that the number of Russian troops killed or
